@@ -1,0 +1,223 @@
+"""The SIGNS data: find, read and check the course's HDF5 files, prepare them, split them.
+
+The course files hold 64x64 RGB photos of hands showing 0-5 fingers:
+``train_signs.h5`` (``train_set_x``, ``train_set_y``, ``list_classes``) and
+``test_signs.h5`` (``test_set_x``, ``test_set_y``, ``list_classes``).
+"""
+import math
+import os
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SignsError
+
+IMAGE_SHAPE = (64, 64, 3)
+N_X = int(np.prod(IMAGE_SHAPE))  # 12288 features per flattened image
+FILES = {"train": "train_signs.h5", "test": "test_signs.h5"}
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# X: (n_x, m) float32 in [0, 1]; Y: (C, m) one-hot float32; y: (m,) int labels.
+Signs = namedtuple("Signs", "X_train Y_train X_test Y_test y_train y_test classes")
+
+
+def find_data_dir(data_dir=None):
+    """Where the h5 files are: the argument, else $SIGNS_DATA_DIR, else ``datasets/``.
+
+    ``datasets/`` is looked for in the working directory (as the course notebook
+    did) and then in the repository root.
+    """
+    if data_dir is not None:
+        return Path(data_dir)
+    if os.environ.get("SIGNS_DATA_DIR"):
+        return Path(os.environ["SIGNS_DATA_DIR"])
+    for candidate in (Path("datasets"), REPO_ROOT / "datasets"):
+        if (candidate / FILES["train"]).exists():
+            return candidate
+    return Path("datasets")
+
+
+def _read_split(path, split):
+    """Read one course h5 file and check keys, shapes, dtypes; returns (x, y, classes)."""
+    import h5py
+
+    hint = "point to the folder holding it with --data-dir or SIGNS_DATA_DIR"
+    if not path.exists():
+        raise SignsError(f"data file not found: {path} ({hint})")
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in (f"{split}_set_x", f"{split}_set_y", "list_classes") if k not in f]
+            if missing:
+                raise SignsError(f"{path}: missing key(s) {', '.join(missing)}; "
+                                 f"expected {split}_set_x, {split}_set_y, list_classes")
+            x = np.array(f[f"{split}_set_x"][:])
+            y = np.array(f[f"{split}_set_y"][:])
+            classes = np.array(f["list_classes"][:])
+    except SignsError:
+        raise
+    except (OSError, KeyError, ValueError) as e:
+        raise SignsError(f"{path}: not a readable HDF5 file ({str(e).splitlines()[0]}); "
+                         f"expected the course's {FILES[split]}") from None
+    if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or x.dtype != np.uint8:
+        raise SignsError(f"{path}: {split}_set_x has shape {x.shape} dtype {x.dtype}; "
+                         f"expected (m, 64, 64, 3) uint8")
+    if y.ndim != 1 or y.shape[0] != x.shape[0] or not np.issubdtype(y.dtype, np.integer):
+        raise SignsError(f"{path}: {split}_set_y has shape {y.shape} dtype {y.dtype}; "
+                         f"expected ({x.shape[0]},) integers, one label per image")
+    if classes.ndim != 1 or classes.size == 0:
+        raise SignsError(f"{path}: list_classes has shape {classes.shape}; expected (C,) class labels")
+    bad = np.setdiff1d(np.unique(y), np.arange(classes.size))
+    if bad.size:
+        raise SignsError(f"{path}: labels {bad.tolist()} are outside the classes 0..{classes.size - 1}")
+    return x, y, classes
+
+
+def load_dataset(data_dir=None):
+    """The course's ``load_dataset()``: raw images and labels, checked.
+
+    Returns:
+        train_x (m_train, 64, 64, 3) uint8, train_y (1, m_train) int,
+        test_x (m_test, 64, 64, 3) uint8, test_y (1, m_test) int, classes (C,).
+    """
+    folder = find_data_dir(data_dir)
+    train_x, train_y, train_classes = _read_split(folder / FILES["train"], "train")
+    test_x, test_y, classes = _read_split(folder / FILES["test"], "test")
+    if not np.array_equal(train_classes, classes):
+        raise SignsError(f"train classes {train_classes.tolist()} differ from test classes "
+                         f"{classes.tolist()}; both files must list the same classes")
+    return train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), classes
+
+
+def flatten(images):
+    """(m, 64, 64, 3) uint8 -> (12288, m) float32 in [0, 1], the course's ``reshape(m, -1).T / 255``.
+
+    The division is done in float64 as the course did, then rounded to float32,
+    which is exactly what feeding the course's float64 array to a float32
+    placeholder does.
+    """
+    images = np.asarray(images)
+    return (images.reshape(images.shape[0], -1).T / 255.0).astype(np.float32)
+
+
+def convert_to_one_hot(Y, C):
+    """Labels of any shape -> (C, m) one-hot, column j for example j."""
+    return np.eye(C)[np.asarray(Y).reshape(-1)].T
+
+
+def load_signs(data_dir=None):
+    """Load, check and prepare SIGNS for training: flattened, /255, one-hot. Returns `Signs`."""
+    train_x, train_y, test_x, test_y, classes = load_dataset(data_dir)
+    C = classes.size
+    return Signs(flatten(train_x), convert_to_one_hot(train_y, C).astype(np.float32),
+                 flatten(test_x), convert_to_one_hot(test_y, C).astype(np.float32),
+                 train_y.ravel(), test_y.ravel(), classes)
+
+
+def data_info(data_dir=None):
+    """Shapes and per-class counts of both files, as a dict (what ``signs data info`` prints)."""
+    folder = find_data_dir(data_dir)
+    train_x, train_y, test_x, test_y, classes = load_dataset(folder)
+    info = {"data_dir": str(folder), "classes": classes.tolist()}
+    for split, x, y in (("train", train_x, train_y), ("test", test_x, test_y)):
+        counts = np.bincount(y.ravel(), minlength=classes.size)
+        info[split] = {"file": str(folder / FILES[split]), "x_shape": list(x.shape),
+                       "y_shape": list(y.shape), "per_class": counts.tolist()}
+    return info
+
+
+def minibatch_permutation(m, seed):
+    """The example order ``random_mini_batches`` uses for ``seed`` (``np.random.seed`` + permutation)."""
+    return np.random.RandomState(seed).permutation(m)
+
+
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    """The course helper: shuffle the columns of (X, Y) with ``seed`` and cut them into minibatches.
+
+    Like the course, it reseeds NumPy's global generator. The last minibatch
+    holds the remaining ``m % mini_batch_size`` examples.
+
+    Returns:
+        list of (mini_batch_X (n_x, b), mini_batch_Y (n_y, b)).
+    """
+    m = X.shape[1]
+    np.random.seed(seed)
+    order = np.random.permutation(m)
+    X, Y = X[:, order], Y[:, order].reshape((Y.shape[0], m))
+    starts = range(0, mini_batch_size * math.ceil(m / mini_batch_size), mini_batch_size)
+    return [(X[:, k:k + mini_batch_size], Y[:, k:k + mini_batch_size]) for k in starts]
+
+
+def dev_split(X, Y, fraction, seed=0):
+    """Carve a stratified, seeded dev set from (X, Y): each class gives ``fraction`` of its examples.
+
+    Returns:
+        X_train, Y_train, X_dev, Y_dev (columns in their original order).
+    """
+    if not 0 < fraction < 1:
+        raise SignsError(f"dev fraction must be in (0, 1), got {fraction}")
+    labels = np.argmax(Y, axis=0)
+    rng = np.random.RandomState(seed)
+    dev = np.zeros(labels.size, dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = max(1, int(round(fraction * idx.size)))
+        dev[rng.choice(idx, size=n, replace=False)] = True
+    return X[:, ~dev], Y[:, ~dev], X[:, dev], Y[:, dev]
+
+
+def write_dataset(out_dir, train, test, classes):
+    """Write the course h5 pair atomically. ``train``/``test`` are (images uint8, labels int)."""
+    import h5py
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for split, (x, y) in (("train", train), ("test", test)):
+        final = out_dir / FILES[split]
+        tmp = final.with_name(final.name + ".tmp")
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset(f"{split}_set_x", data=np.asarray(x, dtype=np.uint8))
+            f.create_dataset(f"{split}_set_y", data=np.asarray(y, dtype=np.int64))
+            f.create_dataset("list_classes", data=np.asarray(classes, dtype=np.int64))
+        os.replace(tmp, final)
+    return out_dir
+
+
+def build_dataset(folder, out_dir, test_fraction=0.1, seed=0):
+    """Make the course h5 pair from a folder of photos (``signs data build``).
+
+    Labels come from a ``<digit>_`` file-name prefix (``3_IMG_5012.jpg``, also
+    ``sign_3_IMG_5012.jpg``) or from class subfolders (``3/IMG_5012.jpg``). Each image is converted to
+    64x64 RGB. The test split is stratified and seeded.
+
+    Returns:
+        dict with the output folder and the counts written.
+    """
+    from .images import load_image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SignsError(f"--from {folder}: not a folder; expected a folder of 64x64 photos")
+    items = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder)
+        tokens = rel.parts[:1] if len(rel.parts) > 1 else path.stem.split("_")[:-1]
+        label = next((t for t in tokens if t.isdigit()), None)
+        if label is not None:
+            items.append((path, int(label)))
+    if not items:
+        raise SignsError(f"{folder}: no labelled images; expected files named <digit>_*.jpg "
+                         f"or class subfolders 0/ 1/ ...")
+    images = np.stack([load_image(p) for p, _ in items])
+    labels = np.array([label for _, label in items], dtype=np.int64)
+    classes = np.arange(labels.max() + 1)
+    order = np.random.RandomState(seed).permutation(labels.size)
+    images, labels = images[order], labels[order]
+    Y = convert_to_one_hot(labels, classes.size)
+    idx = np.arange(labels.size)[None, :].astype(float)
+    _, _, test_idx, _ = dev_split(idx, Y, test_fraction, seed)
+    test = np.zeros(labels.size, dtype=bool)
+    test[test_idx.ravel().astype(int)] = True
+    write_dataset(out_dir, (images[~test], labels[~test]), (images[test], labels[test]), classes)
+    return {"out_dir": str(out_dir), "train": int((~test).sum()), "test": int(test.sum()),
+            "classes": classes.tolist()}

@@ -1,0 +1,113 @@
+"""Prediction: the course helper's ``predict`` and predicting photos with a trained run."""
+import json
+from pathlib import Path
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from . import network
+from .config import TrainConfig
+from .data import flatten
+from .errors import SignsError
+from .images import load_image
+
+
+def forward_propagation_for_predict(X, parameters):
+    """LINEAR -> RELU -> ... -> LINEAR with fixed parameters (NumPy arrays or tensors); returns ZL."""
+    params = {k: tf.convert_to_tensor(v, dtype=tf.float32) for k, v in parameters.items()}
+    return network.forward_propagation(X, params)
+
+
+def predict(X, parameters):
+    """The course helper: class index for each column of X (n_x, m), or for one image column (n_x,).
+
+    Builds into the default graph and runs its own session, as the course did.
+    Returns:
+        (m,) int64 array of predicted classes.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim == 1:
+        X = X[:, None]
+    x = tf.placeholder(tf.float32, [X.shape[0], None])
+    p = tf.argmax(forward_propagation_for_predict(x, parameters))
+    with tf.Session() as sess:
+        return sess.run(p, feed_dict={x: X})
+
+
+class Predictor:
+    """A trained run loaded for inference: its network in a graph of its own, one open session.
+
+    Args:
+        run_dir: a folder written by ``signs train`` (params.json + parameters.npz).
+    """
+
+    def __init__(self, run_dir, session_config=None):
+        run_dir = Path(run_dir)
+        for name in ("params.json", "parameters.npz"):
+            if not (run_dir / name).is_file():
+                raise SignsError(f"{run_dir}: no {name}; expected a finished run folder "
+                                 f"from 'signs train' (resume an interrupted one with --resume)")
+        self.config = TrainConfig.load(run_dir / "params.json")
+        with np.load(run_dir / "parameters.npz") as f:
+            values = dict(f)
+        n_x, n_y = values["W1"].shape[1], values[f"W{len(self.config.hidden_units) + 1}"].shape[0]
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.X = tf.placeholder(tf.float32, [n_x, None], name="X")
+            dims = [n_x, *self.config.hidden_units, n_y]
+            params = network.initialize_parameters(dims, self.config.batch_norm)
+            ZL = network.forward_propagation(self.X, params, False, self.config.batch_norm,
+                                             self.config.bn_momentum)
+            self.probabilities = tf.nn.softmax(ZL, axis=0)
+            variables = tf.global_variables()
+            self.session = tf.Session(config=session_config)
+            for v in variables:
+                name = v.op.name
+                if name not in values:
+                    raise SignsError(f"{run_dir}/parameters.npz lacks {name}; "
+                                     f"expected the parameters of the network in params.json")
+                v.load(values[name], self.session)
+
+    def probabilities_of(self, X):
+        """(n_x, m) float inputs in [0, 1] -> (n_y, m) softmax probabilities, in one session run."""
+        return self.session.run(self.probabilities, feed_dict={self.X: X})
+
+    def predict_files(self, paths, batch_size=256):
+        """Predict image files in batches of ``batch_size`` (one session run per batch).
+
+        Returns:
+            one dict per path, in order: {image, digit, probabilities} or {image, error}.
+        """
+        results = []
+        for start in range(0, len(paths), batch_size):
+            chunk, images = [], []
+            for path in paths[start:start + batch_size]:
+                try:
+                    images.append(load_image(path))
+                    chunk.append({"image": str(path)})
+                except SignsError as e:
+                    chunk.append({"image": str(path), "error": str(e)})
+            if images:
+                probs = self.probabilities_of(flatten(np.stack(images))).T
+                ok = iter(probs)
+                for r in chunk:
+                    if "error" not in r:
+                        p = next(ok)
+                        r["digit"] = int(np.argmax(p))
+                        r["probabilities"] = [round(float(q), 6) for q in p]
+            results.extend(chunk)
+        return results
+
+    def close(self):
+        self.session.close()
+
+
+def load_parameters(run_dir):
+    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
+    with np.load(Path(run_dir) / "parameters.npz") as f:
+        return dict(f)
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)

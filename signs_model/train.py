@@ -1,0 +1,371 @@
+"""Training: build the graph, run the epochs, write the run folder.
+
+Two engines run the same math:
+
+* ``feed``: the course's loop, one ``sess.run`` with a ``feed_dict`` per minibatch;
+* ``fast``: the training data lives in the graph (float32, examples in rows so a
+  minibatch is a contiguous gather) and a ``tf.while_loop`` runs a whole epoch
+  of Adam steps in one ``sess.run``; only the epoch's permutation is fed.
+
+Both take the same minibatches in the same order (the course's seeds: epoch e
+shuffles with ``seed + 1 + e``) from the same initial weights and share one
+optimizer, so the costs they print agree (see tests/test_train.py and
+benchmarks/train_speed.py).
+
+A run folder holds ``params.json``, ``costs.csv``, ``cost.png``,
+``metrics.json`` (written last: a run without it did not finish),
+``checkpoints/`` (``tf.compat.v1.train.Saver``), ``parameters.npz`` and
+TensorBoard event files.
+"""
+import math
+import signal
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+from tqdm.auto import tqdm
+
+from . import device as devices
+from . import network
+from .config import TrainConfig
+from .data import minibatch_permutation
+from .errors import SignsError
+from .files import read_csv, read_json, write_csv, write_json, write_npz
+from .plots import plot_costs
+from .tutorial import epoch_cost, feed_epoch
+
+ENGINES = ("fast", "feed")
+FROZEN = ("hidden_units", "batch_norm", "optimizer")  # what a resumed run may not change
+
+
+class Diverged(SignsError):
+    """The cost became NaN or infinite."""
+
+
+def build_graph(cfg, n_x, n_y, train_shape=None):
+    """Build the training graph in the current default graph.
+
+    Args:
+        cfg: TrainConfig.
+        n_x, n_y: input features and classes.
+        train_shape: (n_x, m) to also build the fast engine's epoch loop over
+            an in-graph copy of the training set; None for the feed engine only.
+    Returns:
+        dict of the tensors and ops the loops need (like CS230's ``model_spec``).
+    """
+    tf.set_random_seed(cfg.tf_seed)
+    X, Y = network.create_placeholders(n_x, n_y)
+    training = tf.placeholder_with_default(False, (), name="training")
+    learning_rate = tf.placeholder(tf.float32, (), name="learning_rate")
+    parameters = network.initialize_parameters([n_x, *cfg.hidden_units, n_y], cfg.batch_norm)
+
+    def cost_of(X, Y, training):
+        ZL = network.forward_propagation(X, parameters, training, cfg.batch_norm,
+                                         cfg.bn_momentum, cfg.keep_prob)
+        return ZL, network.compute_cost(ZL, Y, parameters, cfg.l2_lambda)
+
+    ZL, cost = cost_of(X, Y, training)
+    model_variables = tf.global_variables()  # weights, BN's gamma/beta and moving averages
+    optimizer = network.make_optimizer(cfg.optimizer, learning_rate, cfg.beta, cfg.beta1,
+                                       cfg.beta2, cfg.epsilon)
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train_op = optimizer.minimize(cost)
+    correct = tf.equal(tf.argmax(ZL), tf.argmax(Y))
+    spec = {
+        "X": X, "Y": Y, "training": training, "learning_rate": learning_rate,
+        "ZL": ZL, "cost": cost, "train_op": train_op,
+        "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
+        "model_variables": model_variables,
+        "epochs_done": tf.Variable(0, trainable=False, name="epochs_done", dtype=tf.int64),
+    }
+    spec["epochs_done_in"] = tf.placeholder(tf.int64, ())
+    spec["set_epochs_done"] = spec["epochs_done"].assign(spec["epochs_done_in"])
+    if train_shape is not None:
+        spec.update(_build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer))
+    spec["saver"] = tf.train.Saver(max_to_keep=2)
+    return spec
+
+
+def _build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer):
+    """The fast engine: one epoch of minibatch steps inside a ``tf.while_loop``."""
+    n_x, m = train_shape
+    b = cfg.minibatch_size
+    num_batches = math.ceil(m / b)
+    # Local variables: initialized from a feed once, never written to checkpoints.
+    X_rows_in = tf.placeholder(tf.float32, (m, n_x))
+    Y_in = tf.placeholder(tf.float32, (n_y, m))
+    X_rows = tf.Variable(X_rows_in, trainable=False, name="train_X_rows",
+                         collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    Y_all = tf.Variable(Y_in, trainable=False, name="train_Y",
+                        collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    permutation = tf.placeholder(tf.int32, (m,), name="permutation")
+
+    def body(k, minibatch_costs):
+        idx = permutation[k * b:(k + 1) * b]
+        # Gathering rows is a contiguous copy; the transpose gives the course's
+        # (n_x, b) minibatch bit for bit, so the matmuls see the same operands.
+        X = tf.transpose(tf.gather(X_rows, idx))
+        Y = tf.gather(Y_all, idx, axis=1)
+        n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+        _, cost = cost_of(X, Y, True)
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]):
+            step = optimizer.minimize(cost)
+        with tf.control_dependencies([step]):
+            return k + 1, minibatch_costs.write(k, cost)
+
+    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    _, costs = tf.while_loop(lambda k, _: k < num_batches, body,
+                             [tf.constant(0), tf.TensorArray(tf.float32, num_batches)],
+                             parallel_iterations=1)
+    # The loop's BN updates are not runnable from outside the loop.
+    del tf.get_collection_ref(tf.GraphKeys.UPDATE_OPS)[n_updates:]
+    return {"epoch_costs": costs.stack(), "permutation": permutation,
+            "data_init": (X_rows.initializer, Y_all.initializer), "data_in": (X_rows_in, Y_in)}
+
+
+def learning_rate_at(cfg, epoch):
+    """The lecture's decay, alpha = alpha0 / (1 + decay_rate * epoch_num), epoch_num counted from 1."""
+    return cfg.learning_rate / (1.0 + cfg.decay_rate * (epoch + 1))
+
+
+def new_run_dir(root="runs"):
+    """A fresh folder ``root/YYYYmmdd-HHMMSS[-N]``."""
+    root = Path(root)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = root / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise SignsError(f"could not create a new run folder under {root}")
+
+
+class _StopFlag:
+    """SIGINT sets a flag; the loop finishes the epoch, saves and stops. A second Ctrl-C is immediate."""
+
+    def __init__(self):
+        self.set = False
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: leave signals alone
+            self.previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        self.set = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def check_data(X, Y, name):
+    """X (n_x, m) and one-hot Y (n_y, m) with the same m: else one clear error."""
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        raise SignsError(f"{name}: X has shape {X.shape} and Y {Y.shape}; "
+                         f"expected (n_x, m) and (n_y, m) with the same m")
+
+
+def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", device="auto",
+          resume=False, checkpoint_every=100, eval_every=50, print_every=None, progress=True,
+          threads=None, notes=None):
+    """Train the network of ``cfg`` and, with ``run_dir``, write the run folder.
+
+    Args:
+        cfg: TrainConfig (on resume: the changed hyperparameters; num_epochs is
+            then the number of further epochs).
+        X_train (n_x, m) float32 in [0, 1], Y_train (n_y, m) one-hot.
+        eval_sets: {"train": (X, Y), "dev": (X, Y), "test": (X, Y)}: accuracies
+            reported as ``<name>_accuracy`` (and to TensorBoard).
+        run_dir: folder for params.json, costs.csv, checkpoints, ...; None keeps
+            everything in memory.
+        engine: "fast" (in-graph epochs) or "feed" (the course's feed_dict loop).
+        device: "cpu", "gpu" or "auto".
+        resume: continue ``run_dir`` from its last checkpoint.
+        checkpoint_every: epochs between checkpoints (0: only at the end).
+        eval_every: epochs between accuracy evaluations for TensorBoard.
+        print_every: print "Cost after epoch N" every so many epochs (None: never).
+    Returns:
+        dict with "costs" (one per epoch, all segments of a resumed run),
+        "metrics" and "parameters" (NumPy arrays by variable name).
+    """
+    if engine not in ENGINES:
+        raise SignsError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_data(X_train, Y_train, "training data")
+    eval_sets = dict(eval_sets or {})
+    for name, (X, Y) in eval_sets.items():
+        check_data(X, Y, f"{name} data")
+    (n_x, m), n_y = X_train.shape, Y_train.shape[0]
+    if cfg.minibatch_size > m:
+        raise SignsError(f"minibatch_size must be at most the {m} training examples, "
+                         f"got {cfg.minibatch_size}")
+    session_config = devices.session_config(device, threads)
+    run_dir = Path(run_dir) if run_dir is not None else None
+
+    costs, history, done = [], [], 0
+    if resume:
+        old, history, done, costs = load_run(run_dir)
+        for name in FROZEN:
+            if getattr(cfg, name) != getattr(old, name):
+                raise SignsError(f"--resume cannot change {name} ({getattr(old, name)!r} -> "
+                                 f"{getattr(cfg, name)!r}): the checkpoint holds the old network")
+    planned = done + cfg.num_epochs
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "metrics.json").unlink(missing_ok=True)  # not finished until written again
+        history.append({"start_epoch": done, "end_epoch": planned,
+                        "learning_rate": cfg.learning_rate, "engine": engine,
+                        "started": datetime.now().isoformat(timespec="seconds")})
+        write_json(run_dir / "params.json", {**cfg.replace(num_epochs=planned).to_dict(),
+                                             "engine": engine, "device": device,
+                                             "history": history, "notes": notes or {}})
+
+    graph = tf.Graph()
+    with graph.as_default():
+        spec = build_graph(cfg, n_x, n_y, (n_x, m) if engine == "fast" else None)
+    sess = tf.Session(graph=graph, config=session_config)
+    try:
+        with graph.as_default():
+            sess.run(tf.global_variables_initializer())
+            if resume:
+                spec["saver"].restore(sess, tf.train.latest_checkpoint(str(run_dir / "checkpoints")))
+            if engine == "fast":
+                X_in, Y_in = spec["data_in"]
+                sess.run(spec["data_init"], {X_in: np.ascontiguousarray(X_train.T, np.float32),
+                                             Y_in: Y_train.astype(np.float32)})
+            writer = tf.summary.FileWriter(str(run_dir), graph) if run_dir else None
+        result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned,
+                             engine, run_dir, writer, checkpoint_every, eval_every,
+                             print_every, progress)
+        if writer:
+            writer.close()
+        result["metrics"]["device"] = devices.describe(device)
+        if run_dir is not None:
+            _finish_run(run_dir, cfg, result)
+        return result
+    finally:
+        sess.close()
+
+
+def load_run(run_dir):
+    """What a run folder holds so far.
+
+    Returns:
+        (TrainConfig as planned, history list, epochs in its last checkpoint,
+        costs of those epochs; rows written after that checkpoint are dropped
+        because those epochs will be run again).
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "params.json").is_file():
+        raise SignsError(f"--resume {run_dir}: no params.json; expected a run folder from 'signs train'")
+    ckpt = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    if ckpt is None:
+        raise SignsError(f"--resume {run_dir}: no checkpoint in {run_dir / 'checkpoints'}; "
+                         f"nothing to continue from")
+    history = read_json(run_dir / "params.json").get("history", [])
+    done = int(ckpt.rsplit("-", 1)[1])
+    costs = [float(r["cost"]) for r in read_csv(run_dir / "costs.csv")][:done]
+    return TrainConfig.load(run_dir / "params.json"), history, done, costs
+
+
+def resume_config(run_dir, epochs=None, **changes):
+    """The config to continue ``run_dir`` with: its own, with ``changes`` applied.
+
+    Args:
+        epochs: further epochs to train; None finishes the epochs the run planned.
+        changes: hyperparameters to change (e.g. learning_rate=1e-5).
+    Returns:
+        TrainConfig whose num_epochs is the number of epochs still to run.
+    """
+    old, _, done, _ = load_run(run_dir)
+    if epochs is None:
+        epochs = old.num_epochs - done
+        if epochs <= 0:
+            raise SignsError(f"--resume {run_dir}: the run already finished its {done} epochs; "
+                             f"pass --epochs N to train N more")
+    return old.replace(num_epochs=epochs, **changes)
+
+
+def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned, engine,
+                run_dir, writer, checkpoint_every, eval_every, print_every, progress):
+    m = X_train.shape[1]
+    start = len(costs)
+    metrics = {}
+    t0 = time.perf_counter()
+
+    def save(epochs):
+        if run_dir is None:
+            return
+        write_csv(run_dir / "costs.csv", ["epoch", "cost"], enumerate(costs))
+        sess.run(spec["set_epochs_done"], {spec["epochs_done_in"]: epochs})
+        spec["saver"].save(sess, str(run_dir / "checkpoints" / "model.ckpt"), global_step=epochs,
+                           write_meta_graph=False)
+
+    def evaluate(epoch):
+        for name, (X, Y) in eval_sets.items():
+            metrics[f"{name}_accuracy"] = float(sess.run(spec["accuracy"], {spec["X"]: X, spec["Y"]: Y}))
+            if writer:
+                writer.add_summary(_scalar(f"accuracy/{name}", metrics[f"{name}_accuracy"]), epoch)
+
+    bar = tqdm(range(start, planned), desc="train", unit="epoch", disable=not progress,
+               leave=False, dynamic_ncols=True)
+    with _StopFlag() as stop:
+        for epoch in bar:
+            seed = cfg.seed + 1 + epoch
+            feed = {spec["learning_rate"]: learning_rate_at(cfg, epoch)}
+            if engine == "fast":
+                feed[spec["permutation"]] = minibatch_permutation(m, seed)
+                minibatch_costs = sess.run(spec["epoch_costs"], feed)
+            else:
+                feed[spec["training"]] = True
+                minibatch_costs = feed_epoch(sess, spec["train_op"], spec["cost"], spec["X"],
+                                             spec["Y"], X_train, Y_train, cfg.minibatch_size,
+                                             seed, feed)
+            cost = epoch_cost(minibatch_costs, m, cfg.minibatch_size)
+            if not math.isfinite(cost):
+                raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost "
+                               f"(try a smaller learning rate, now {cfg.learning_rate})")
+            costs.append(cost)
+            bar.set_postfix(cost=f"{cost:.6f}")
+            if writer:
+                writer.add_summary(_scalar("cost", cost), epoch)
+            if print_every and epoch % print_every == 0:
+                tqdm.write("Cost after epoch %i: %f" % (epoch, cost))
+            last = epoch == planned - 1
+            if eval_sets and (last or (eval_every and (epoch + 1) % eval_every == 0)):
+                evaluate(epoch)
+            if last or stop.set or (checkpoint_every and (epoch + 1) % checkpoint_every == 0):
+                save(epoch + 1)
+            if stop.set and not last:
+                bar.close()
+                raise KeyboardInterrupt(f"stopped after epoch {epoch}; checkpoint saved"
+                                        + (f" in {run_dir}" if run_dir else ""))
+    bar.close()
+    seconds = time.perf_counter() - t0
+    if eval_sets and not metrics:
+        evaluate(max(planned - 1, 0))
+    parameters = {v.op.name: value for v, value in
+                  zip(spec["model_variables"], sess.run(spec["model_variables"]))}
+    metrics.update({"final_cost": costs[-1] if costs else None, "epochs": len(costs),
+                    "seconds": round(seconds, 3), "engine": engine,
+                    "epochs_per_second": round((planned - start) / seconds, 3) if seconds else None})
+    return {"costs": costs, "metrics": metrics, "parameters": parameters}
+
+
+def _scalar(tag, value):
+    return tf.Summary(value=[tf.Summary.Value(tag=tag, simple_value=value)])
+
+
+def _finish_run(run_dir, cfg, result):
+    """Write the end-of-run files; metrics.json goes last and marks the run finished."""
+    write_npz(run_dir / "parameters.npz", result["parameters"])
+    plot_costs(result["costs"], cfg.learning_rate, per="epochs", path=run_dir / "cost.png",
+               show=False)
+    write_json(run_dir / "metrics.json", result["metrics"])
