@@ -62,22 +62,23 @@ def hparam_changes(args):
 def cmd_train(args):
     from . import train as training
     from .config import TrainConfig
+    from .device import session_config
     from .data import load_signs
 
     data = load_signs(args.data_dir)
+    eval_sets = {"train": (data.X_train, data.Y_train), "test": (data.X_test, data.Y_test)}
     changes = hparam_changes(args)
     if args.resume:
         epochs = changes.pop("num_epochs", None)
         cfg = training.resume_config(args.resume, epochs=epochs, **changes)
-        run_dir = args.resume
     else:
         cfg = TrainConfig(**changes)
-        run_dir = args.out or training.new_run_dir(args.runs_root)
+    training.check_inputs(cfg, data.X_train, data.Y_train, eval_sets)
+    session_config(args.device)  # refuse a missing GPU before making a run folder
+    run_dir = args.resume or args.out or training.new_run_dir(args.runs_root)
     print(f"run folder: {run_dir}", file=sys.stderr)
     result = training.train(
-        cfg, data.X_train, data.Y_train,
-        {"train": (data.X_train, data.Y_train), "test": (data.X_test, data.Y_test)},
-        run_dir=run_dir, engine=args.engine, device=args.device, resume=bool(args.resume),
+        cfg, data.X_train, data.Y_train, eval_sets, run_dir=run_dir, engine=args.engine, device=args.device, resume=bool(args.resume),
         checkpoint_every=args.checkpoint_every, print_every=args.print_every,
         progress=not args.no_progress)
     m = result["metrics"]

@@ -40,6 +40,9 @@ def load_image(path, size=64):
             return np.asarray(im, dtype=np.uint8)
     except SignsError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError:
+        raise SignsError(f"{path}: image is too large to decode safely; expected at most "
+                         f"{MAX_PIXELS // 1_000_000} megapixels") from None
+    except (UnidentifiedImageError, OSError, ValueError) as e:
         raise SignsError(f"{path}: not a readable image ({type(e).__name__}); "
                          f"expected a JPEG, PNG or other common photo format") from None

@@ -166,11 +166,18 @@ class _StopFlag:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def check_data(X, Y, name):
-    """X (n_x, m) and one-hot Y (n_y, m) with the same m: else one clear error."""
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
-        raise SignsError(f"{name}: X has shape {X.shape} and Y {Y.shape}; "
-                         f"expected (n_x, m) and (n_y, m) with the same m")
+def check_inputs(cfg, X_train, Y_train, eval_sets=None):
+    """Shapes agree and the minibatch fits the data: else one clear error."""
+    for name, (X, Y) in {"training": (X_train, Y_train), **(eval_sets or {})}.items():
+        if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+            raise SignsError(f"{name} data: X has shape {X.shape} and Y {Y.shape}; "
+                             f"expected (n_x, m) and (n_y, m) with the same m")
+        if (X.shape[0], Y.shape[0]) != (X_train.shape[0], Y_train.shape[0]):
+            raise SignsError(f"{name} data: {X.shape[0]} features and {Y.shape[0]} classes; "
+                             f"expected {X_train.shape[0]} and {Y_train.shape[0]} as in training")
+    if cfg.minibatch_size > X_train.shape[1]:
+        raise SignsError(f"minibatch_size must be at most the {X_train.shape[1]} training "
+                         f"examples, got {cfg.minibatch_size}")
 
 
 def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", device="auto",
@@ -198,14 +205,9 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     """
     if engine not in ENGINES:
         raise SignsError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    check_data(X_train, Y_train, "training data")
     eval_sets = dict(eval_sets or {})
-    for name, (X, Y) in eval_sets.items():
-        check_data(X, Y, f"{name} data")
+    check_inputs(cfg, X_train, Y_train, eval_sets)
     (n_x, m), n_y = X_train.shape, Y_train.shape[0]
-    if cfg.minibatch_size > m:
-        raise SignsError(f"minibatch_size must be at most the {m} training examples, "
-                         f"got {cfg.minibatch_size}")
     session_config = devices.session_config(device, threads)
     run_dir = Path(run_dir) if run_dir is not None else None
 

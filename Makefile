@@ -1,0 +1,31 @@
+# make train : create .venv, install, train the course's model on SIGNS and report accuracy
+# make test  : create/update .venv and run the whole test suite
+# Data: put train_signs.h5/test_signs.h5 in datasets/, or set SIGNS_DATA_DIR.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup train test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+train: setup
+	$(VENV)/bin/signs train $(ARGS)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) benchmarks/train_speed.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,394 @@
+"""Experiments on the lecture's claims: batch norm widens the usable learning-rate range,
+and what L2, dropout and batch norm each do to test accuracy.
+
+* ``bn_lr_range``: the same network with and without batch norm, trained at
+  log-spaced learning rates with the same epochs and seeds, judged on a
+  stratified dev split of the training set (never on the test set). Per
+  variant it reports the best dev accuracy and how many decades of learning
+  rate stay within 90% of it (``good_lr_range``).
+* ``regularization``: the course's model plain, with L2, with dropout and with
+  batch norm, each trained on the full training set and scored on the test set.
+
+Each writes a CSV, a Markdown table and (for the learning rates) a figure into
+``out_dir``. A run whose cost becomes NaN or infinite (``train.Diverged``) is a
+result, not a crash: its accuracies are NaN and its status is ``diverged``.
+
+Example:
+    >>> good_lr_range([1e-4, 1e-3, 1e-2, 1e-1], [0.5, 0.95, 1.0, 0.2])
+    GoodRange(best=1.0, best_lr=0.01, low=0.001, high=0.01, decades=1.0, at_edge=False)
+"""
+import math
+import sys
+import time
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from . import train as training
+from .config import TrainConfig
+from .errors import SignsError
+from .files import atomic_write_bytes, write_csv
+from .plots import finish
+
+LR_RANGE_FIELDS = ("learning_rate", "batch_norm", "dev_accuracy", "train_accuracy", "final_cost",
+                   "status")
+REG_FIELDS = ("name", "l2_lambda", "keep_prob", "batch_norm", "train_accuracy", "test_accuracy",
+              "final_cost", "seconds", "status")
+GOOD_FRACTION = 0.9  # "good" learning rates reach 90% of the variant's best dev accuracy
+
+GoodRange = namedtuple("GoodRange", "best best_lr low high decades at_edge")
+
+
+def regularizers(l2_lambdas=(0.1, 1.0), keep_probs=(0.9, 0.7)):
+    """The configurations ``regularization`` compares: name -> TrainConfig changes."""
+    configs = {"plain": {}}
+    configs.update({f"L2 lambda={lam:g}": {"l2_lambda": lam} for lam in l2_lambdas})
+    configs.update({f"dropout keep_prob={p:g}": {"keep_prob": p} for p in keep_probs})
+    configs["batch norm"] = {"batch_norm": True}
+    return configs
+
+
+def log_spaced(lr_min, lr_max, points):
+    """``points`` learning rates evenly spaced in log10 from ``lr_min`` to ``lr_max``, both included."""
+    for name, v in (("lr_min", lr_min), ("lr_max", lr_max)):
+        if not _is_number(v) or v <= 0:
+            raise SignsError(f"{name} must be a number > 0, got {v!r}")
+    if not lr_min < lr_max:
+        raise SignsError(f"lr_min must be smaller than lr_max, got {lr_min!r} and {lr_max!r}")
+    if not isinstance(points, int) or isinstance(points, bool) or points < 2:
+        raise SignsError(f"points must be an int >= 2, got {points!r}")
+    return [float(v) for v in np.logspace(math.log10(lr_min), math.log10(lr_max), points)]
+
+
+def good_lr_range(learning_rates, accuracies, fraction=GOOD_FRACTION):
+    """The contiguous learning-rate range around the best one where accuracy >= fraction * best.
+
+    The width is measured on the grid: from the smallest to the largest
+    qualifying grid point next to the best, so it is a lower bound (the true
+    range may reach up to one grid step further on each side). NaN accuracies
+    (diverged runs) never qualify and end the range.
+
+    Args:
+        learning_rates: increasing positive learning rates.
+        accuracies: one accuracy per learning rate, NaN for a failed run.
+        fraction: share of the best accuracy that still counts as good.
+    Returns:
+        GoodRange(best, best_lr, low, high, decades = log10(high / low), at_edge =
+        the range touches the first or last grid point); all NaN if every run failed.
+    """
+    lrs = _check_grid(learning_rates)
+    acc = np.asarray(accuracies, dtype=float)
+    if acc.shape != lrs.shape:
+        raise SignsError(f"accuracies must hold one value per learning rate ({lrs.size}), "
+                         f"got shape {acc.shape}")
+    if np.all(np.isnan(acc)):
+        return GoodRange(math.nan, math.nan, math.nan, math.nan, math.nan, False)
+    i = int(np.nanargmax(acc))
+    best = float(acc[i])
+    good = ~np.isnan(acc) & (acc >= fraction * best)  # NaN >= x is False, but be explicit
+    lo = hi = i
+    while lo > 0 and good[lo - 1]:
+        lo -= 1
+    while hi < acc.size - 1 and good[hi + 1]:
+        hi += 1
+    return GoodRange(best, float(lrs[i]), float(lrs[lo]), float(lrs[hi]),
+                     float(math.log10(lrs[hi] / lrs[lo])), lo == 0 or hi == acc.size - 1)
+
+
+def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
+                hidden_units=(25, 12), optimizer="adam", out_dir=None, progress=False,
+                report=None):
+    """Train the network with and without batch norm at each learning rate; judge on dev.
+
+    Every run uses the same initial weights (Xavier, seed 1), the same
+    minibatch seeds (``seed``) and ``epochs`` epochs; only the learning rate
+    and batch norm change.
+
+    Args:
+        X_train (n_x, m), Y_train (n_y, m): what the runs train on.
+        X_dev, Y_dev: what judges them (e.g. ``data.dev_split`` of the training set).
+        learning_rates: increasing positive floats (see ``log_spaced``).
+        epochs: epochs per run.
+        seed: minibatch shuffling seed of every run.
+        hidden_units, optimizer: the network and optimizer of every run.
+        out_dir: folder for lr_range.csv, lr_range.md and lr_range.png (None: write nothing).
+        progress: a progress bar over the runs.
+        report: called with each finished row (a dict), e.g. to print it.
+    Returns:
+        dict with "rows" (lr_range.csv's rows as dicts), "summary" ({False: GoodRange,
+        True: GoodRange} for without/with batch norm) and "files" (paths written).
+    """
+    lrs = _check_grid(learning_rates).tolist()
+    for name, (X, Y) in (("training data", (X_train, Y_train)), ("dev data", (X_dev, Y_dev))):
+        training.check_data(X, Y, name)
+    base = TrainConfig(num_epochs=epochs, seed=seed, hidden_units=hidden_units, optimizer=optimizer)
+    eval_sets = {"train": (X_train, Y_train), "dev": (X_dev, Y_dev)}
+    rows = []
+    jobs = [(bn, lr) for bn in (False, True) for lr in lrs]
+    for bn, lr in tqdm(jobs, desc="bn-lr-range", unit="run", disable=not progress, leave=False):
+        cfg = base.replace(learning_rate=lr, batch_norm=bn)
+        row = {"learning_rate": lr, "batch_norm": bn, **_train_one(cfg, X_train, Y_train, eval_sets)}
+        rows.append({k: row[k] for k in (*LR_RANGE_FIELDS, "seconds")})
+        if report:
+            report(rows[-1])
+    summary = {bn: good_lr_range(lrs, [r["dev_accuracy"] for r in rows if r["batch_norm"] == bn])
+               for bn in (False, True)}
+    files = []
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(out / "lr_range.csv", LR_RANGE_FIELDS, ([r[k] for k in LR_RANGE_FIELDS] for r in rows))
+        header = (f"{len(lrs)} learning rates from {lrs[0]:.3g} to {lrs[-1]:.3g}, {epochs} epochs "
+                  f"each, optimizer {optimizer}, hidden units {list(hidden_units)}, minibatch seed "
+                  f"{seed}; trained on {X_train.shape[1]} examples, judged on {X_dev.shape[1]} dev "
+                  f"examples.")
+        atomic_write_bytes(out / "lr_range.md", lr_range_markdown(rows, summary, header).encode())
+        plot_lr_range(rows, summary, out / "lr_range.png")
+        files = [out / "lr_range.csv", out / "lr_range.md", out / "lr_range.png"]
+    return {"rows": rows, "summary": summary, "files": files}
+
+
+def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, base=None,
+                   out_dir=None, progress=False, report=None):
+    """Train the same network with each regularizer; compare train and test accuracy.
+
+    Args:
+        X_train, Y_train: the training set (n_x, m), (n_y, m).
+        X_test, Y_test: the set that scores each run.
+        configs: name -> TrainConfig changes (default ``regularizers()``: plain,
+            L2 at two lambdas, dropout at two keep_probs, batch norm).
+        epochs: epochs per run (the course trains 1500).
+        base: TrainConfig shared by every run (default: the course's).
+        out_dir: folder for regularization.csv and regularization.md (None: write nothing).
+        progress, report: as in ``bn_lr_range``.
+    Returns:
+        dict with "rows" (one dict per config, REG_FIELDS) and "files".
+    """
+    configs = regularizers() if configs is None else dict(configs)
+    if not configs:
+        raise SignsError("configs must name at least one configuration, got none")
+    base = (base or TrainConfig()).replace(num_epochs=epochs)
+    cfgs = {name: base.replace(**changes) for name, changes in configs.items()}  # check all first
+    for name, (X, Y) in (("training data", (X_train, Y_train)), ("test data", (X_test, Y_test))):
+        training.check_data(X, Y, name)
+    eval_sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
+    rows = []
+    for name, cfg in tqdm(cfgs.items(), desc="regularization", unit="run", disable=not progress,
+                          leave=False):
+        rows.append({"name": name, "l2_lambda": cfg.l2_lambda, "keep_prob": cfg.keep_prob,
+                     "batch_norm": cfg.batch_norm, **_train_one(cfg, X_train, Y_train, eval_sets)})
+        if report:
+            report(rows[-1])
+    files = []
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(out / "regularization.csv", REG_FIELDS, ([r[k] for k in REG_FIELDS] for r in rows))
+        header = (f"{epochs} epochs each, learning rate {base.learning_rate:g}, optimizer "
+                  f"{base.optimizer}, hidden units {list(base.hidden_units)}, minibatch size "
+                  f"{base.minibatch_size}, seeds {base.seed}/{base.tf_seed}; trained on "
+                  f"{X_train.shape[1]} examples, tested on {X_test.shape[1]}.")
+        atomic_write_bytes(out / "regularization.md", regularization_markdown(rows, header).encode())
+        files = [out / "regularization.csv", out / "regularization.md"]
+    return {"rows": rows, "files": files}
+
+
+def _train_one(cfg, X_train, Y_train, eval_sets):
+    """One in-memory run -> accuracies, final cost, seconds, status ("ok" or "diverged")."""
+    t0 = time.perf_counter()
+    try:
+        metrics = training.train(cfg, X_train, Y_train, eval_sets, progress=False,
+                                 eval_every=0)["metrics"]
+    except training.Diverged:
+        return {**{f"{name}_accuracy": math.nan for name in eval_sets}, "final_cost": math.nan,
+                "seconds": round(time.perf_counter() - t0, 1), "status": "diverged"}
+    return {**{f"{name}_accuracy": metrics[f"{name}_accuracy"] for name in eval_sets},
+            "final_cost": metrics["final_cost"], "seconds": round(time.perf_counter() - t0, 1),
+            "status": "ok"}
+
+
+def _check_grid(learning_rates):
+    """Learning rates as a 1-D float array, refused unless positive, finite and increasing."""
+    try:
+        lrs = np.asarray(learning_rates, dtype=float)
+    except (TypeError, ValueError):
+        lrs = None
+    if lrs is None or lrs.ndim != 1 or lrs.size == 0 or not np.all(np.isfinite(lrs)) \
+            or not np.all(lrs > 0) or not np.all(np.diff(lrs) > 0):
+        raise SignsError(f"learning_rates must be one or more positive numbers in increasing "
+                         f"order, got {learning_rates!r}")
+    return lrs
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _fmt(v, spec=".4f"):
+    return "NaN" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def _variant(bn):
+    return "with batch norm" if bn else "without batch norm"
+
+
+def lr_range_markdown(rows, summary, header=""):
+    """lr_range.md: the runs as a table, then per variant the best dev accuracy and the range width."""
+    lines = ["# Learning-rate range with and without batch norm", ""]
+    if header:
+        lines += [header, ""]
+    lines += ["| learning rate | batch norm | dev accuracy | train accuracy | final cost | status |",
+              "|---:|:---:|---:|---:|---:|:---|"]
+    for r in rows:
+        lines.append(f"| {r['learning_rate']:.3g} | {'yes' if r['batch_norm'] else 'no'} | "
+                     f"{_fmt(r['dev_accuracy'])} | {_fmt(r['train_accuracy'])} | "
+                     f"{_fmt(r['final_cost'])} | {r['status']} |")
+    lines += ["", f"Good learning rates: dev accuracy >= {GOOD_FRACTION:.0%} of the variant's best, "
+              "contiguous around the best, measured on the grid (a lower bound; "
+              "'at the grid edge' means the range may extend beyond the rates tried).", "",
+              "| variant | best dev accuracy | at learning rate | good range | width (decades) |",
+              "|:---|---:|---:|:---|---:|"]
+    for bn in (False, True):
+        g = summary[bn]
+        if math.isnan(g.best):
+            lines.append(f"| {_variant(bn)} | NaN | - | every run diverged | NaN |")
+            continue
+        edge = " (at the grid edge)" if g.at_edge else ""
+        lines.append(f"| {_variant(bn)} | {g.best:.4f} | {g.best_lr:.3g} | "
+                     f"{g.low:.3g} .. {g.high:.3g}{edge} | {g.decades:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def regularization_markdown(rows, header=""):
+    """regularization.md: one row per configuration, in the order they were given."""
+    lines = ["# Regularization on SIGNS: plain, L2, dropout, batch norm", ""]
+    if header:
+        lines += [header, ""]
+    lines += ["| configuration | l2_lambda | keep_prob | batch norm | train accuracy | test accuracy "
+              "| final cost | seconds | status |", "|:---|---:|---:|:---:|---:|---:|---:|---:|:---|"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['l2_lambda']:g} | {r['keep_prob']:g} | "
+                     f"{'yes' if r['batch_norm'] else 'no'} | {_fmt(r['train_accuracy'])} | "
+                     f"{_fmt(r['test_accuracy'])} | {_fmt(r['final_cost'])} | "
+                     f"{_fmt(r['seconds'], '.1f')} | {r['status']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_lr_range(rows, summary, path=None, show=None):
+    """Dev accuracy against learning rate (log x), one curve per variant; x marks diverged runs."""
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.add_subplot()
+    for k, bn in enumerate((False, True)):
+        mine = [r for r in rows if r["batch_norm"] == bn]
+        color = f"C{k}"
+        ax.plot([r["learning_rate"] for r in mine], [r["dev_accuracy"] for r in mine], "o-",
+                color=color, label=_variant(bn))
+        failed = [r["learning_rate"] for r in mine if r["status"] != "ok"]
+        if failed:
+            ax.plot(failed, [0.0] * len(failed), "x", color=color, markersize=9,
+                    label=f"{_variant(bn)}: diverged")
+        g = summary[bn]
+        if not math.isnan(g.best):
+            ax.axvspan(g.low, g.high, color=color, alpha=0.12)
+    ax.set_xscale("log")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("dev accuracy")
+    ax.set_title(f"Learning-rate range (shaded: >= {GOOD_FRACTION:.0%} of best dev accuracy)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    return finish(fig, path, show)
+
+
+# --- the `signs experiment` command ------------------------------------------
+
+def _floats(text):
+    import argparse
+
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.1,1, got {text!r}")
+
+
+def _report_line(row):
+    what = (f"lr {row['learning_rate']:.3g} {_variant(row['batch_norm'])}" if "learning_rate" in row
+            else row["name"])
+    accs = " ".join(f"{k.replace('_accuracy', '')} {_fmt(row[k])}" for k in row
+                    if k.endswith("_accuracy"))
+    print(f"{what}: {row['status']}, {accs}, {row['seconds']:.1f} s", file=sys.stderr)
+
+
+def cmd_bn_lr_range(args):
+    from .data import dev_split, load_signs
+
+    lrs = log_spaced(args.lr_min, args.lr_max, args.points)
+    TrainConfig(num_epochs=args.epochs, optimizer=args.optimizer, seed=args.seed)  # refuse early
+    data = load_signs(args.data_dir)
+    X, Y, X_dev, Y_dev = dev_split(data.X_train, data.Y_train, args.dev_fraction, args.seed)
+    result = bn_lr_range(X, Y, X_dev, Y_dev, lrs, args.epochs, seed=args.seed,
+                         optimizer=args.optimizer, out_dir=args.out,
+                         progress=not args.no_progress, report=_report_line)
+    for bn, g in result["summary"].items():
+        print(f"{_variant(bn)}: best dev accuracy {_fmt(g.best)} at lr {g.best_lr:.3g}; "
+              f">= 90% of it over {_fmt(g.decades, '.2f')} decades")
+    print(f"wrote {', '.join(str(p) for p in result['files'])}")
+
+
+def cmd_regularization(args):
+    from .data import load_signs
+
+    configs = regularizers(args.l2_lambdas, args.keep_probs)
+    base = TrainConfig(learning_rate=args.learning_rate, num_epochs=args.epochs, seed=args.seed)
+    for changes in configs.values():
+        base.replace(**changes)  # refuse bad values before loading data
+    data = load_signs(args.data_dir)
+    result = regularization(data.X_train, data.Y_train, data.X_test, data.Y_test, configs,
+                            args.epochs, base, out_dir=args.out, progress=not args.no_progress,
+                            report=_report_line)
+    for r in result["rows"]:
+        print(f"{r['name']}: train accuracy {_fmt(r['train_accuracy'])}, "
+              f"test accuracy {_fmt(r['test_accuracy'])}")
+    print(f"wrote {', '.join(str(p) for p in result['files'])}")
+
+
+def add_subcommands(subparsers):
+    """Register ``signs experiment bn-lr-range`` and ``signs experiment regularization``."""
+    p = subparsers.add_parser("experiment", help="batch norm's learning-rate range; regularizers compared")
+    sub = p.add_subparsers(dest="experiment", required=True)
+
+    q = sub.add_parser("bn-lr-range", help="dev accuracy vs learning rate, with and without batch norm")
+    q.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
+                   "(default: $SIGNS_DATA_DIR, else datasets/)")
+    q.add_argument("--out", default="runs/bn-lr-range", metavar="DIR",
+                   help="where lr_range.csv/.md/.png go (default runs/bn-lr-range)")
+    q.add_argument("--epochs", type=int, default=100, help="epochs per run (default 100)")
+    q.add_argument("--lr-min", type=float, default=1e-5, help="smallest learning rate (default 1e-5)")
+    q.add_argument("--lr-max", type=float, default=1e-1, help="largest learning rate (default 1e-1)")
+    q.add_argument("--points", type=int, default=7, metavar="K",
+                   help="learning rates, log-spaced from --lr-min to --lr-max (default 7)")
+    q.add_argument("--optimizer", choices=("gd", "momentum", "rmsprop", "adam"), default="adam")
+    q.add_argument("--dev-fraction", type=float, default=0.2,
+                   help="share of the training set held out, per class, to judge runs (default 0.2)")
+    q.add_argument("--seed", type=int, default=3, help="minibatch and dev split seed (default 3)")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_bn_lr_range)
+
+    q = sub.add_parser("regularization",
+                       help="test accuracy of the plain model vs L2, dropout and batch norm")
+    q.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
+                   "(default: $SIGNS_DATA_DIR, else datasets/)")
+    q.add_argument("--out", default="runs/regularization", metavar="DIR",
+                   help="where regularization.csv/.md go (default runs/regularization)")
+    q.add_argument("--epochs", type=int, default=1500, help="epochs per run (default 1500, the course's)")
+    q.add_argument("--learning-rate", type=float, default=1e-4, help="default 0.0001, the course's")
+    q.add_argument("--l2-lambdas", type=_floats, default=(0.1, 1.0), metavar="L,L",
+                   help="L2 lambdas to try (default 0.1,1)")
+    q.add_argument("--keep-probs", type=_floats, default=(0.9, 0.7), metavar="P,P",
+                   help="dropout keep probabilities to try (default 0.9,0.7)")
+    q.add_argument("--seed", type=int, default=3, help="minibatch seed (default 3, the course's)")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_regularization)

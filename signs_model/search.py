@@ -1,0 +1,420 @@
+"""Hyperparameter search as the lecture teaches it: random on the right scale,
+coarse to fine, and many models side by side ("caviar").
+
+Every trial is an ordinary run folder ``OUT/round{r}/trial{i:03d}`` written by
+``train.train``, trained on the training set minus a stratified dev split and
+judged on dev accuracy (never on the test set). Round 0 samples the search
+space; each zoom round samples the same number of trials in the space zoomed
+around the best trials so far. Trials run in worker processes (``local``: a
+``spawn`` process pool on this machine) or as Ray tasks (``ray``: this machine
+or a cluster; the output folder must then be on a filesystem every node sees).
+
+Running the same search again with the same ``out_dir`` keeps every trial whose
+folder has ``metrics.json`` and the same configuration; the rest are retrained.
+
+Example:
+    >>> space = SearchSpace.from_dict(DEFAULT_SPACE)
+    >>> tune(space, None, None, "runs/tune", trials=2, dry_run=True)[0]["minibatch_size"]
+    64
+"""
+import json
+import multiprocessing
+import shutil
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from . import train as training
+from .config import TrainConfig
+from .data import dev_split
+from .errors import SignsError
+from .files import atomic_write_bytes, read_json, write_csv, write_json
+from .hparams import SearchSpace
+from .plots import finish
+
+DEFAULT_SPACE = {
+    "learning_rate": {"scale": "log", "low": 1e-5, "high": 1e-2},
+    "beta1": {"scale": "one_minus_log", "low": 0.8, "high": 0.999},
+    "minibatch_size": {"scale": "choice", "values": [16, 32, 64, 128]},
+    "hidden_units_1": {"scale": "int", "low": 10, "high": 50},
+    "hidden_units_2": {"scale": "int", "low": 6, "high": 24},
+}
+BACKENDS = ("local", "ray")
+METRICS = ("dev_accuracy", "train_accuracy", "final_cost", "seconds", "status", "reason")
+_DATA = None  # (X_train, Y_train, X_dev, Y_dev), sent once to each local worker process
+
+
+def _init_worker(data):
+    global _DATA
+    _DATA = data
+
+
+def run_trial(job, threads=None, device="auto", data=None):
+    """Train one trial into its run folder; runs inside a worker process or Ray task.
+
+    Args:
+        job: dict with "config" (TrainConfig dict), "run_dir", "round", "trial".
+        data: (X_train, Y_train, X_dev, Y_dev); None uses the worker's copy.
+    Returns:
+        {"status": "ok", "metrics": {...}} or {"status": "failed", "reason": str, "seconds": s}.
+    """
+    X, Y, X_dev, Y_dev = data if data is not None else _DATA
+    t0 = time.perf_counter()
+    try:
+        result = training.train(TrainConfig.from_dict(job["config"]), X, Y,
+                                {"train": (X, Y), "dev": (X_dev, Y_dev)}, run_dir=job["run_dir"],
+                                device=device, progress=False, threads=threads,
+                                notes={"search": {"round": job["round"], "trial": job["trial"]}})
+        return {"status": "ok", "metrics": result["metrics"]}
+    except Exception as e:  # a crash or a NaN is this trial's result, not the search's end
+        reason = f"{type(e).__name__}: {e}".splitlines()[0]
+        return {"status": "failed", "reason": reason, "seconds": time.perf_counter() - t0}
+
+
+def _finished(job):
+    """The metrics of a trial already finished with this very config, else None."""
+    run_dir = Path(job["run_dir"])
+    try:
+        if TrainConfig.load(run_dir / "params.json").to_dict() == job["config"]:
+            return read_json(run_dir / "metrics.json")
+    except (OSError, ValueError):  # missing or unfinished folder, or an old config
+        pass
+    return None
+
+
+def _run_local(jobs, workers, data, threads, device, done):
+    """Run jobs on a spawn process pool, at most ``workers`` at a time; a broken pool is replaced."""
+    todo, running, pool = list(jobs), {}, None
+    try:
+        while todo or running:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=workers,
+                                           mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_init_worker, initargs=(data,))
+            try:
+                while todo and len(running) < workers:
+                    running[pool.submit(run_trial, todo[0], threads, device)] = todo[0]
+                    todo.pop(0)
+            except BrokenProcessPool:
+                pass  # a worker died while idle: what is running reports it, then a new pool
+            broken = not running
+            for future in wait(running, return_when=FIRST_COMPLETED)[0] if running else ():
+                job, error = running.pop(future), future.exception()
+                if isinstance(error, BrokenProcessPool):
+                    broken = True  # every trial of the pool that was in flight lands here
+                    done(job, {"status": "failed", "reason": f"worker process died ({error})"})
+                elif error is not None:
+                    done(job, {"status": "failed", "reason": f"{type(error).__name__}: {error}"})
+                else:
+                    done(job, future.result())
+            if broken:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_ray(jobs, workers, data, address, device, done):
+    """Run jobs as Ray tasks (one CPU each) on a local Ray instance or the cluster at ``address``."""
+    try:
+        import ray
+    except ImportError:
+        raise SignsError("backend 'ray' needs Ray: pip install 'ray[tune]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
+    try:
+        task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
+        data_ref = ray.put(data)  # one copy in the object store, not one per task
+        running = {task.remote(job, 1, device, data_ref): job for job in jobs}
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1)
+            job = running.pop(ready[0])
+            try:
+                done(job, ray.get(ready[0]))
+            except ray.exceptions.RayError as e:  # the worker died, or the task could not run
+                done(job, {"status": "failed", "reason": f"ray worker failed ({type(e).__name__}: "
+                                                         f"{str(e).splitlines()[0]})"})
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _check(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed):
+    def positive_int(name, v, low=1):
+        if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            raise SignsError(f"{name} must be an int >= {low}, got {v!r}")
+
+    if not isinstance(space, SearchSpace):
+        space = SearchSpace.from_dict(space)
+    positive_int("trials", trials)
+    positive_int("workers", workers)
+    positive_int("zoom_rounds", zoom_rounds, 0)
+    positive_int("seed", seed, 0)
+    if epochs is not None:
+        positive_int("epochs", epochs)
+    if backend not in BACKENDS:
+        raise SignsError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if not (isinstance(dev_fraction, (int, float)) and 0 < dev_fraction < 1):
+        raise SignsError(f"dev_fraction must be a number in (0, 1), got {dev_fraction!r}")
+    return space
+
+
+def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local", ray_address=None,
+         epochs=None, zoom_rounds=0, dev_fraction=0.2, seed=0, final_test=None, dry_run=False,
+         base_config=None, device="auto", report=None):
+    """Random search on the right scale, coarse to fine, trials in parallel.
+
+    Args:
+        space: SearchSpace (or its dict form).
+        X_train (n_x, m) float32, Y_train (n_y, m) one-hot: the training set; a
+            stratified ``dev_fraction`` of it (seeded by ``seed``) judges the trials.
+        out_dir: the search folder (run again with the same folder to resume).
+        trials: trials per round; zoom_rounds: further rounds, each in the space
+            zoomed around the best trials so far.
+        workers: trials at a time (local processes, or CPUs of a local Ray instance).
+        backend: "local" or "ray"; ray_address joins an existing Ray cluster.
+        epochs: num_epochs of every trial, unless the space samples num_epochs.
+        seed: round r samples with seed + r.
+        final_test: (X_test, Y_test): retrain the best config on all of X_train
+            into ``out_dir/final`` and measure test accuracy once.
+        dry_run: only return round 0's sampled configurations (X_train may be None).
+        base_config: TrainConfig or dict for what the space does not sample.
+        report: called with each finished row (a dict), e.g. to print progress.
+    Returns:
+        dry_run: list of round 0's sampled dicts. Else a dict with "rows" (one per
+        trial, results.csv's columns), "best" (best row), "rounds" (space dicts)
+        and "final" (metrics of the final run, or None).
+    """
+    space = _check(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed)
+    if dry_run:
+        return space.sample(trials, seed=seed)
+    base = base_config if isinstance(base_config, TrainConfig) else TrainConfig.from_dict(base_config or {})
+    if epochs is not None and "num_epochs" not in space:
+        base = base.replace(num_epochs=epochs)
+    if getattr(X_train, "ndim", 0) != 2 or getattr(Y_train, "ndim", 0) != 2 \
+            or X_train.shape[1] != Y_train.shape[1]:
+        raise SignsError(f"X_train and Y_train must be arrays (n_x, m) and (n_y, m) with the same m, "
+                         f"got shapes {getattr(X_train, 'shape', None)} and {getattr(Y_train, 'shape', None)}")
+    X, Y, X_dev, Y_dev = dev_split(X_train, Y_train, dev_fraction, seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names, rows, spaces = list(space), {}, []
+    header = ["round", "trial", "run_dir", *names, *METRICS]
+    log = {"seed": seed, "rounds": spaces, "base_config": base.to_dict(),
+           "args": {"trials": trials, "workers": workers, "backend": backend,
+                    "ray_address": ray_address, "epochs": epochs, "zoom_rounds": zoom_rounds,
+                    "dev_fraction": dev_fraction, "device": device, "final_test": final_test is not None}}
+
+    def done(job, result):
+        m = result.get("metrics", {})
+        row = {"round": job["round"], "trial": job["trial"], "run_dir": job["rel"], **job["params"],
+               "dev_accuracy": m.get("dev_accuracy"), "train_accuracy": m.get("train_accuracy"),
+               "final_cost": m.get("final_cost"), "seconds": m.get("seconds", result.get("seconds")),
+               "status": result["status"], "reason": result.get("reason", "")}
+        rows[job["round"], job["trial"]] = row
+        ordered = [rows[k] for k in sorted(rows)]
+        write_csv(out / "results.csv", header, ([r[h] for h in header] for r in ordered))
+        atomic_write_bytes(out / "leaderboard.md", leaderboard(ordered, names).encode())
+        if report:
+            report(row)
+
+    for r in range(zoom_rounds + 1):
+        if r > 0:
+            scored = [{**row_params(row, names), "score": row["dev_accuracy"]} for row in rows.values()
+                      if row["status"] == "ok"]
+            space = space.zoom(scored)
+        spaces.append({"round": r, "space": space.to_dict()})
+        write_json(out / "search.json", log)
+        jobs = []
+        for i, params in enumerate(space.sample(trials, seed=seed + r)):
+            rel = f"round{r}/trial{i:03d}"
+            job = {"round": r, "trial": i, "params": params, "rel": rel, "run_dir": str(out / rel)}
+            try:
+                job["config"] = TrainConfig.from_dict({**base.to_dict(), **params}).to_dict()
+            except SignsError as e:
+                done(job, {"status": "failed", "reason": f"SignsError: {e}"})
+                continue
+            metrics = _finished(job)
+            if metrics is not None:
+                done(job, {"status": "ok", "metrics": metrics})
+                continue
+            shutil.rmtree(job["run_dir"], ignore_errors=True)  # no stale checkpoints or events
+            jobs.append(job)
+        data = (X, Y, X_dev, Y_dev)
+        if jobs and backend == "ray":
+            _run_ray(jobs, workers, data, ray_address, device, done)
+        elif jobs:
+            _run_local(jobs, workers, data, 1 if workers > 1 else None, device, done)
+        ordered = [rows[k] for k in sorted(rows)]
+        plot_dev_accuracy(ordered, SearchSpace.from_dict(spaces[0]["space"]), out / "dev_accuracy.png")
+        plot_rounds(ordered, [SearchSpace.from_dict(s["space"]) for s in spaces], out / "rounds.png")
+
+    ok = [row for row in rows.values() if row["status"] == "ok"]
+    best = max(ok, key=lambda row: (row["dev_accuracy"], -row["final_cost"]), default=None)
+    log["best"] = best
+    final = None
+    if final_test is not None:
+        if best is None:
+            raise SignsError("every trial failed; there is no best configuration to retrain")
+        cfg = TrainConfig.from_dict({**base.to_dict(), **row_params(best, names)})
+        job = {"run_dir": str(out / "final"), "config": cfg.to_dict()}
+        final = _finished(job)
+        if final is None:
+            shutil.rmtree(job["run_dir"], ignore_errors=True)
+            X_test, Y_test = final_test
+            final = training.train(cfg, X_train, Y_train, {"train": (X_train, Y_train),
+                                   "test": (X_test, Y_test)}, run_dir=job["run_dir"],
+                                   device=device, progress=False, notes={"search": "final"})["metrics"]
+        log["final"] = final
+    write_json(out / "search.json", log)
+    return {"rows": [rows[k] for k in sorted(rows)], "best": best, "rounds": spaces, "final": final}
+
+
+def row_params(row, names):
+    """The hyperparameters of a results row (as sampled)."""
+    return {n: row[n] for n in names}
+
+
+def leaderboard(rows, names):
+    """A Markdown table of the trials, best dev accuracy first, failed trials last."""
+    def num(v, fmt):
+        return "" if v is None else format(v, fmt)
+
+    def val(v):
+        return format(v, ".4g") if isinstance(v, float) else str(v)
+
+    ranked = sorted(rows, key=lambda r: (r["status"] != "ok", -(r["dev_accuracy"] or 0)))
+    lines = ["| rank | trial | " + " | ".join(names) + " | dev acc | train acc | final cost | s | status |",
+             "|" + "---|" * (len(names) + 7)]
+    for k, r in enumerate(ranked, 1):
+        status = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}".replace("|", "/")
+        lines.append(f"| {k} | {r['run_dir']} | " + " | ".join(val(r[n]) for n in names)
+                     + f" | {num(r['dev_accuracy'], '.4f')} | {num(r['train_accuracy'], '.4f')} | "
+                     f"{num(r['final_cost'], '.4f')} | {num(r['seconds'], '.1f')} | {status} |")
+    return "\n".join(lines) + "\n"
+
+
+def _axis(param, values):
+    """x positions, axis scale and label to plot ``values`` of one search axis on its scale."""
+    if param.scale == "choice":
+        return [param.values.index(v) for v in values], "linear", param.name
+    if param.scale == "one_minus_log":  # 1 - beta on a log axis, as it was sampled
+        return [1 - v for v in values], "log", f"1 - {param.name}"
+    return values, "log" if param.scale == "log" else "linear", param.name
+
+
+def _set_axis(ax, param, which):
+    _, scale, label = _axis(param, [])
+    getattr(ax, f"set_{which}scale")(scale)
+    getattr(ax, f"set_{which}label")(label)
+    if param.scale == "choice":
+        getattr(ax, f"set_{which}ticks")(range(len(param.values)), [str(v) for v in param.values])
+
+
+def plot_dev_accuracy(rows, space, path=None, show=False):
+    """Dev accuracy against each hyperparameter, one panel per axis, coloured by round."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    fig = Figure(figsize=(4 * len(space), 3.5))
+    for k, param in enumerate(space.values()):
+        ax = fig.add_subplot(1, len(space), k + 1)
+        for rnd in sorted({r["round"] for r in ok}):
+            mine = [r for r in ok if r["round"] == rnd]
+            ax.scatter(_axis(param, [r[param.name] for r in mine])[0],
+                       [r["dev_accuracy"] for r in mine], label=f"round {rnd}", alpha=0.8)
+        _set_axis(ax, param, "x")
+        ax.set_ylabel("dev accuracy")
+        if k == 0 and ok:
+            ax.legend(fontsize="small")
+    return finish(fig, path, show)
+
+
+def plot_rounds(rows, spaces, path=None, show=False):
+    """The points each round sampled, on the two main axes (numeric ones first); x = failed."""
+    first = spaces[0]
+    main = sorted(first.values(), key=lambda p: p.scale == "choice")[:2]
+    fig = Figure(figsize=(5.5, 4.5))
+    ax = fig.add_subplot()
+    for rnd in range(len(spaces)):
+        mine = [r for r in rows if r["round"] == rnd]
+        for status, marker in (("ok", "o"), ("failed", "x")):
+            pts = [r for r in mine if r["status"] == status]
+            ys = (_axis(main[1], [r[main[1].name] for r in pts])[0] if len(main) > 1
+                  else [r["dev_accuracy"] or 0 for r in pts])
+            ax.scatter(_axis(main[0], [r[main[0].name] for r in pts])[0], ys, marker=marker,
+                       color=f"C{rnd}", label=f"round {rnd}" if status == "ok" else None)
+    _set_axis(ax, main[0], "x")
+    if len(main) > 1:
+        _set_axis(ax, main[1], "y")
+    ax.set_title("sampled configurations by round (x: failed)")
+    ax.legend(fontsize="small")
+    return finish(fig, path, show)
+
+
+def cmd_tune(args):
+    from .data import load_signs
+
+    space = SearchSpace.from_json(args.space) if args.space else SearchSpace.from_dict(DEFAULT_SPACE)
+    _check(space, args.trials, args.workers, args.backend, args.epochs, args.zoom_rounds,
+           args.dev_fraction, args.seed)
+    if args.dry_run:
+        for i, params in enumerate(tune(space, None, None, args.out, trials=args.trials,
+                                        seed=args.seed, dry_run=True)):
+            print(json.dumps({"round": 0, "trial": i, **params}))
+        return
+    if not args.out:
+        raise SignsError("--out DIR is required: the search folder (run again with it to resume)")
+    data = load_signs(args.data_dir)
+
+    def report(row):
+        acc = "" if row["dev_accuracy"] is None else f" dev accuracy {row['dev_accuracy']:.4f}"
+        print(f"{row['run_dir']}: {row['status']}{acc}{' ' + row['reason'] if row['reason'] else ''}",
+              file=sys.stderr)
+
+    result = tune(space, data.X_train, data.Y_train, args.out, trials=args.trials,
+                  workers=args.workers, backend=args.backend, ray_address=args.ray_address,
+                  epochs=args.epochs, zoom_rounds=args.zoom_rounds, dev_fraction=args.dev_fraction,
+                  seed=args.seed, device=args.device, report=report,
+                  final_test=(data.X_test, data.Y_test) if args.final_test else None)
+    best, ok = result["best"], sum(r["status"] == "ok" for r in result["rows"])
+    print(f"{ok} of {len(result['rows'])} trials finished; results: {Path(args.out) / 'results.csv'}")
+    if best is not None:
+        print(f"best: {best['run_dir']} dev accuracy {best['dev_accuracy']:.4f} "
+              + json.dumps(row_params(best, list(space))))
+    if result["final"] is not None:
+        print(f"Test Accuracy: {result['final']['test_accuracy']:.6f} "
+              f"(best config retrained on the full training set: {Path(args.out) / 'final'})")
+
+
+def add_subcommands(subparsers):
+    """Register ``signs tune`` on the CLI's subparsers."""
+    p = subparsers.add_parser("tune", help="random hyperparameter search, coarse to fine, in parallel")
+    p.add_argument("--space", metavar="FILE", help="search space JSON (default: learning_rate, "
+                   "beta1, minibatch_size, hidden_units_1, hidden_units_2)")
+    p.add_argument("--trials", type=int, default=20, metavar="N", help="trials per round (default 20)")
+    p.add_argument("--workers", type=int, default=1, metavar="W", help="trials at a time (default 1)")
+    p.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="local: a process pool here (default); ray: Ray tasks")
+    p.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster "
+                   "(default: start a local one with --workers CPUs)")
+    p.add_argument("--epochs", type=int, help="num_epochs of every trial (unless the space samples it)")
+    p.add_argument("--zoom-rounds", type=int, default=0, metavar="R",
+                   help="coarse to fine: R more rounds in the space zoomed around the best trials")
+    p.add_argument("--dev-fraction", type=float, default=0.2,
+                   help="share of the training set held out to judge trials (default 0.2)")
+    p.add_argument("--out", metavar="DIR", help="search folder (the same DIR resumes)")
+    p.add_argument("--seed", type=int, default=0, help="sampling and dev split seed (default 0)")
+    p.add_argument("--final-test", action="store_true",
+                   help="retrain the best config on the whole training set and report test accuracy once")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print round 0's sampled configurations as JSON lines; train nothing")
+    p.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
+                   "(default: $SIGNS_DATA_DIR, else datasets/)")
+    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    p.set_defaults(func=cmd_tune)

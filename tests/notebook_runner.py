@@ -1,0 +1,81 @@
+"""Run a notebook headless for the tests, on the ipykernel of the interpreter running pytest.
+
+Shared by the notebook tests (not a test file itself)::
+
+    nb = run_notebook("notebooks/tensorflow_tutorial.ipynb", env={"SIGNS_NB_EPOCHS": "20"})
+    assert "Train Accuracy" in cell_outputs_text(nb)
+"""
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from traitlets import default
+
+KERNEL_NAME = "python3"
+
+
+class ThisInterpreterKernelManager(AsyncKernelManager):
+    """A "python3" kernel started as ``sys.executable -m ipykernel_launcher``.
+
+    The installed "python3" kernelspec is not trusted: the venv's own
+    kernel.json says "python" (whatever is first on PATH) and a user-wide one
+    may name another interpreter, without TensorFlow or this package. Pinning
+    the command to the running interpreter makes the kernel use the same venv
+    as the tests, with no kernelspec to install.
+    """
+
+    @default("transport")
+    def _transport_default(self):
+        # Unix sockets in the Jupyter runtime folder: no TCP ports opened on a shared machine.
+        return "ipc" if os.name == "posix" else "tcp"
+
+    @property
+    def kernel_spec(self):
+        if self._kernel_spec is None:
+            self._kernel_spec = KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name=f"Python 3 ({sys.executable})", language="python", name=KERNEL_NAME)
+        return self._kernel_spec
+
+
+def run_notebook(path, env=None, timeout=600):
+    """Execute every cell of the notebook at ``path`` in a fresh kernel and return the executed notebook.
+
+    The kernel runs in the notebook's folder (as Jupyter would) with
+    ``os.environ`` updated by ``env``. The file on disk is left untouched.
+
+    Args:
+        path: the .ipynb file.
+        env: dict of environment variables for the kernel (values made str).
+        timeout: seconds any one cell may run (nbclient's per-cell limit).
+    Returns:
+        the executed `nbformat.NotebookNode`, outputs included.
+    Raises:
+        nbclient.exceptions.CellExecutionError: a cell raised (the message holds its traceback).
+    """
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+                            kernel_manager_class=ThisInterpreterKernelManager,
+                            resources={"metadata": {"path": str(path.parent)}})
+    kernel_env = {**os.environ, **{k: str(v) for k, v in (env or {}).items()}}
+    client.execute(env=kernel_env)
+    return nb
+
+
+def cell_outputs_text(nb):
+    """All printed text of an executed notebook joined in cell order: streams and text/plain results."""
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                parts.append(output.text)
+            elif output.output_type in ("execute_result", "display_data"):
+                parts.append(output.get("data", {}).get("text/plain", ""))
+            elif output.output_type == "error":
+                parts.append(f"{output.ename}: {output.evalue}")
+    return "\n".join(parts)

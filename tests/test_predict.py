@@ -1,0 +1,106 @@
+"""Predicting your own photos: the course helper, a run folder, the CLI, bad files."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import tf_utils
+from signs_model import predict, train
+from signs_model.config import TrainConfig
+from signs_model.data import flatten
+from signs_model.images import load_image
+
+
+@pytest.fixture(scope="module")
+def run_dir(signs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    train.train(TrainConfig(num_epochs=40, learning_rate=1e-3), signs.X_train, signs.Y_train,
+                {"test": (signs.X_test, signs.Y_test)}, run_dir=folder, progress=False)
+    return folder
+
+
+def numpy_forward(X, p):
+    A = X
+    for l in (1, 2, 3):
+        Z = p[f"W{l}"] @ A + p[f"b{l}"]
+        A = np.maximum(Z, 0)
+    return Z
+
+
+def test_course_predict_one_column_or_many(run_dir, signs):
+    parameters = predict.load_parameters(run_dir)
+    X = signs.X_test[:, :10]
+    expected = np.argmax(numpy_forward(X, parameters), axis=0)
+    np.testing.assert_array_equal(tf_utils.predict(X, parameters), expected)
+    assert tf_utils.predict(X[:, 3], parameters).tolist() == [expected[3]]
+    assert tf_utils.predict(X[:, 3:4], parameters).tolist() == [expected[3]]
+
+
+def test_load_image_converts_any_photo(tmp_path, own_images):
+    base = load_image(own_images[0])
+    assert base.shape == (64, 64, 3) and base.dtype == np.uint8
+    rgb = Image.open(own_images[0]).convert("RGB")
+    rgb.convert("L").save(tmp_path / "gray.png")
+    assert load_image(tmp_path / "gray.png").shape == (64, 64, 3)
+    rgba = rgb.convert("RGBA")
+    rgba.putalpha(0)  # fully transparent: composited on white
+    rgba.save(tmp_path / "alpha.png")
+    assert load_image(tmp_path / "alpha.png").min() == 255
+    # EXIF orientation 6 (rotate 90° on display) is applied before resizing
+    wide = Image.new("RGB", (80, 40), (255, 0, 0))
+    wide.paste((0, 0, 255), (0, 0, 40, 40))  # left half blue
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    wide.save(tmp_path / "rotated.jpg", exif=exif, quality=95)
+    img = load_image(tmp_path / "rotated.jpg").astype(int)
+    assert img[5, 32, 2] > 200 and img[60, 32, 0] > 200  # blue on top, red below
+
+
+def test_predictor_matches_course_predict(run_dir, own_images):
+    p = predict.Predictor(run_dir)
+    results = p.predict_files([str(x) for x in own_images])
+    X = flatten(np.stack([load_image(x) for x in own_images]))
+    expected = tf_utils.predict(X, predict.load_parameters(run_dir))
+    assert [r["digit"] for r in results] == expected.tolist()
+    for r in results:
+        assert abs(sum(r["probabilities"]) - 1) < 1e-4
+    single = p.probabilities_of(X[:, :1])
+    np.testing.assert_allclose(single[:, 0], p.probabilities_of(X)[:, 0], atol=1e-6)
+    p.close()
+
+
+def test_cli_predict_own_images(run_dir, own_images, run_cli):
+    code, out, err = run_cli("predict", "--run", run_dir, *own_images)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == len(own_images)
+    for line, path in zip(lines, own_images):
+        assert line.startswith(f"{path}: ") and "(p=" in line
+    code, out, _ = run_cli("predict", "--run", run_dir, "--json", *own_images[:2])
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["image"] for r in records] == [str(p) for p in own_images[:2]]
+    assert all(len(r["probabilities"]) == 6 and 0 <= r["digit"] < 6 for r in records)
+
+
+def test_cli_predict_bad_files_still_predicts_the_rest(run_dir, own_images, run_cli, tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(own_images[0].read_bytes()[:200])
+    huge = tmp_path / "huge.png"
+    Image.new("1", (20000, 20000)).save(huge)  # 400 megapixels, a few KB on disk
+    code, out, err = run_cli("predict", "--run", run_dir, own_images[0], text, cut, huge,
+                             tmp_path / "missing.jpg", own_images[1])
+    assert code == 1
+    assert out.count("(p=") == 2
+    errors = err.strip().splitlines()
+    assert len(errors) == 4 and all(e.startswith("signs: error: ") for e in errors)
+    assert "notes.jpg: not a readable image" in err and "cut.jpg: not a readable image" in err
+    assert "megapixels" in err and "missing.jpg: no such image file" in err
+    assert "Traceback" not in err
+
+
+def test_cli_predict_needs_a_finished_run(tmp_path, run_cli, own_images):
+    code, _, err = run_cli("predict", "--run", tmp_path, own_images[0])
+    assert code == 2 and "no params.json" in err
