@@ -60,7 +60,8 @@ def log_spaced(lr_min, lr_max, points):
         raise SignsError(f"lr_min must be smaller than lr_max, got {lr_min!r} and {lr_max!r}")
     if not isinstance(points, int) or isinstance(points, bool) or points < 2:
         raise SignsError(f"points must be an int >= 2, got {points!r}")
-    return [float(v) for v in np.logspace(math.log10(lr_min), math.log10(lr_max), points)]
+    # 12 significant digits: 1e-05, not logspace's 9.999999999999999e-06
+    return [float(f"{v:.12g}") for v in np.logspace(math.log10(lr_min), math.log10(lr_max), points)]
 
 
 def good_lr_range(learning_rates, accuracies, fraction=GOOD_FRACTION):
@@ -122,10 +123,9 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
         True: GoodRange} for without/with batch norm) and "files" (paths written).
     """
     lrs = _check_grid(learning_rates).tolist()
-    for name, (X, Y) in (("training data", (X_train, Y_train)), ("dev data", (X_dev, Y_dev))):
-        training.check_data(X, Y, name)
     base = TrainConfig(num_epochs=epochs, seed=seed, hidden_units=hidden_units, optimizer=optimizer)
     eval_sets = {"train": (X_train, Y_train), "dev": (X_dev, Y_dev)}
+    training.check_inputs(base, X_train, Y_train, eval_sets)
     rows = []
     jobs = [(bn, lr) for bn in (False, True) for lr in lrs]
     for bn, lr in tqdm(jobs, desc="bn-lr-range", unit="run", disable=not progress, leave=False):
@@ -144,7 +144,8 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
         header = (f"{len(lrs)} learning rates from {lrs[0]:.3g} to {lrs[-1]:.3g}, {epochs} epochs "
                   f"each, optimizer {optimizer}, hidden units {list(hidden_units)}, minibatch seed "
                   f"{seed}; trained on {X_train.shape[1]} examples, judged on {X_dev.shape[1]} dev "
-                  f"examples.")
+                  f"examples (chance level 1/{Y_train.shape[0]} = {1 / Y_train.shape[0]:.3f}: a "
+                  f"width only means something when the best is well above it).")
         atomic_write_bytes(out / "lr_range.md", lr_range_markdown(rows, summary, header).encode())
         plot_lr_range(rows, summary, out / "lr_range.png")
         files = [out / "lr_range.csv", out / "lr_range.md", out / "lr_range.png"]
@@ -172,9 +173,9 @@ def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, 
         raise SignsError("configs must name at least one configuration, got none")
     base = (base or TrainConfig()).replace(num_epochs=epochs)
     cfgs = {name: base.replace(**changes) for name, changes in configs.items()}  # check all first
-    for name, (X, Y) in (("training data", (X_train, Y_train)), ("test data", (X_test, Y_test))):
-        training.check_data(X, Y, name)
     eval_sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
+    for cfg in cfgs.values():
+        training.check_inputs(cfg, X_train, Y_train, eval_sets)
     rows = []
     for name, cfg in tqdm(cfgs.items(), desc="regularization", unit="run", disable=not progress,
                           leave=False):

@@ -18,6 +18,7 @@ Example:
     64
 """
 import json
+import math
 import multiprocessing
 import shutil
 import sys
@@ -27,6 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import NullFormatter
 
 from . import train as training
 from .config import TrainConfig
@@ -189,7 +192,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         report: called with each finished row (a dict), e.g. to print progress.
     Returns:
         dry_run: list of round 0's sampled dicts. Else a dict with "rows" (one per
-        trial, results.csv's columns), "best" (best row), "rounds" (space dicts)
+        trial, results.csv's columns), "best" (best row), "rounds" (SearchSpace per round)
         and "final" (metrics of the final run, or None).
     """
     space = _check(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed)
@@ -207,7 +210,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     out.mkdir(parents=True, exist_ok=True)
     names, rows, spaces = list(space), {}, []
     header = ["round", "trial", "run_dir", *names, *METRICS]
-    log = {"seed": seed, "rounds": spaces, "base_config": base.to_dict(),
+    log = {"seed": seed, "rounds": [], "base_config": base.to_dict(),
            "args": {"trials": trials, "workers": workers, "backend": backend,
                     "ray_address": ray_address, "epochs": epochs, "zoom_rounds": zoom_rounds,
                     "dev_fraction": dev_fraction, "device": device, "final_test": final_test is not None}}
@@ -230,7 +233,8 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
             scored = [{**row_params(row, names), "score": row["dev_accuracy"]} for row in rows.values()
                       if row["status"] == "ok"]
             space = space.zoom(scored)
-        spaces.append({"round": r, "space": space.to_dict()})
+        spaces.append(space)
+        log["rounds"].append({"round": r, "space": space.to_dict()})
         write_json(out / "search.json", log)
         jobs = []
         for i, params in enumerate(space.sample(trials, seed=seed + r)):
@@ -253,8 +257,8 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         elif jobs:
             _run_local(jobs, workers, data, 1 if workers > 1 else None, device, done)
         ordered = [rows[k] for k in sorted(rows)]
-        plot_dev_accuracy(ordered, SearchSpace.from_dict(spaces[0]["space"]), out / "dev_accuracy.png")
-        plot_rounds(ordered, [SearchSpace.from_dict(s["space"]) for s in spaces], out / "rounds.png")
+        plot_dev_accuracy(ordered, spaces[0], out / "dev_accuracy.png")
+        plot_rounds(ordered, spaces, out / "rounds.png")
 
     ok = [row for row in rows.values() if row["status"] == "ok"]
     best = max(ok, key=lambda row: (row["dev_accuracy"], -row["final_cost"]), default=None)
@@ -314,6 +318,7 @@ def _set_axis(ax, param, which):
     _, scale, label = _axis(param, [])
     getattr(ax, f"set_{which}scale")(scale)
     getattr(ax, f"set_{which}label")(label)
+    getattr(ax, f"{which}axis").set_minor_formatter(NullFormatter())  # no crowded 2x10^-2 labels
     if param.scale == "choice":
         getattr(ax, f"set_{which}ticks")(range(len(param.values)), [str(v) for v in param.values])
 
@@ -321,13 +326,14 @@ def _set_axis(ax, param, which):
 def plot_dev_accuracy(rows, space, path=None, show=False):
     """Dev accuracy against each hyperparameter, one panel per axis, coloured by round."""
     ok = [r for r in rows if r["status"] == "ok"]
-    fig = Figure(figsize=(4 * len(space), 3.5))
+    cols = min(3, len(space))
+    fig = Figure(figsize=(4 * cols, 3.2 * math.ceil(len(space) / cols)), layout="constrained")
     for k, param in enumerate(space.values()):
-        ax = fig.add_subplot(1, len(space), k + 1)
+        ax = fig.add_subplot(math.ceil(len(space) / cols), cols, k + 1)
         for rnd in sorted({r["round"] for r in ok}):
             mine = [r for r in ok if r["round"] == rnd]
             ax.scatter(_axis(param, [r[param.name] for r in mine])[0],
-                       [r["dev_accuracy"] for r in mine], label=f"round {rnd}", alpha=0.8)
+                       [r["dev_accuracy"] for r in mine], color=f"C{rnd}", label=f"round {rnd}")
         _set_axis(ax, param, "x")
         ax.set_ylabel("dev accuracy")
         if k == 0 and ok:
@@ -336,12 +342,12 @@ def plot_dev_accuracy(rows, space, path=None, show=False):
 
 
 def plot_rounds(rows, spaces, path=None, show=False):
-    """The points each round sampled, on the two main axes (numeric ones first); x = failed."""
-    first = spaces[0]
-    main = sorted(first.values(), key=lambda p: p.scale == "choice")[:2]
-    fig = Figure(figsize=(5.5, 4.5))
+    """The points each round sampled on the two main axes (numeric ones first), each zoomed
+    round's box drawn around them; x marks a failed trial."""
+    main = sorted(spaces[0].values(), key=lambda p: p.scale == "choice")[:2]
+    fig = Figure(figsize=(5.5, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    for rnd in range(len(spaces)):
+    for rnd, space in enumerate(spaces):
         mine = [r for r in rows if r["round"] == rnd]
         for status, marker in (("ok", "o"), ("failed", "x")):
             pts = [r for r in mine if r["status"] == status]
@@ -349,10 +355,16 @@ def plot_rounds(rows, spaces, path=None, show=False):
                   else [r["dev_accuracy"] or 0 for r in pts])
             ax.scatter(_axis(main[0], [r[main[0].name] for r in pts])[0], ys, marker=marker,
                        color=f"C{rnd}", label=f"round {rnd}" if status == "ok" else None)
+        if rnd > 0 and len(main) > 1 and all(p.scale != "choice" for p in main):
+            (x0, x1), (y0, y1) = (_axis(space[p.name], [space[p.name].low, space[p.name].high])[0]
+                                  for p in main)
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color=f"C{rnd}", ls="--"))
     _set_axis(ax, main[0], "x")
     if len(main) > 1:
         _set_axis(ax, main[1], "y")
-    ax.set_title("sampled configurations by round (x: failed)")
+    else:
+        ax.set_ylabel("dev accuracy")
+    ax.set_title("sampled configurations by round (box: zoomed space)")
     ax.legend(fontsize="small")
     return finish(fig, path, show)
 

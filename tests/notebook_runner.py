@@ -13,7 +13,6 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from traitlets import default
 
 KERNEL_NAME = "python3"
 
@@ -21,17 +20,12 @@ KERNEL_NAME = "python3"
 class ThisInterpreterKernelManager(AsyncKernelManager):
     """A "python3" kernel started as ``sys.executable -m ipykernel_launcher``.
 
-    The installed "python3" kernelspec is not trusted: the venv's own
-    kernel.json says "python" (whatever is first on PATH) and a user-wide one
-    may name another interpreter, without TensorFlow or this package. Pinning
-    the command to the running interpreter makes the kernel use the same venv
-    as the tests, with no kernelspec to install.
+    The "python3" kernelspec found on disk is not used: a user-wide or system
+    kernel.json (which Jupyter may prefer to the venv's) can name another
+    interpreter, one without TensorFlow or this package. Pinning the command
+    to the running interpreter makes the kernel use the tests' venv, with no
+    kernelspec to install.
     """
-
-    @default("transport")
-    def _transport_default(self):
-        # Unix sockets in the Jupyter runtime folder: no TCP ports opened on a shared machine.
-        return "ipc" if os.name == "posix" else "tcp"
 
     @property
     def kernel_spec(self):

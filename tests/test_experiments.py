@@ -1,0 +1,183 @@
+"""signs_model.experiments: the good-range width, the grid, tiny real runs, the CLI."""
+import math
+
+import numpy as np
+import pytest
+
+from signs_model import experiments, train
+from signs_model.errors import SignsError
+from signs_model.files import read_csv
+
+GRID = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+
+
+# --- the width of the good learning-rate range, on synthetic accuracies -----------
+
+@pytest.mark.parametrize("accuracies, low, high, decades, at_edge", [
+    ([0.2, 0.9, 0.95, 1.0, 0.3], 1e-4, 1e-2, 2.0, False),     # 0.9 = 90% of 1.0 counts
+    ([0.2, 0.89, 0.95, 1.0, 0.3], 1e-3, 1e-2, 1.0, False),    # 0.89 does not
+    ([0.95, 0.5, 1.0, 0.5, 0.99], 1e-3, 1e-3, 0.0, False),    # good points apart: only contiguous
+    ([0.95, np.nan, 1.0, 0.92, np.nan], 1e-3, 1e-2, 1.0, False),  # a diverged run ends the range
+    ([1.0, 0.95, 0.2, 0.1, 0.1], 1e-5, 1e-4, 1.0, True),      # touches the smallest rate tried
+    ([0.5, 0.5, 0.5, 0.5, 0.5], 1e-5, 1e-1, 4.0, True),       # flat: the whole grid
+])
+def test_good_range_width(accuracies, low, high, decades, at_edge):
+    g = experiments.good_lr_range(GRID, accuracies)
+    assert g.best == pytest.approx(np.nanmax(accuracies))
+    assert g.low == pytest.approx(low) and g.high == pytest.approx(high)
+    assert g.decades == pytest.approx(decades, abs=1e-12)
+    assert g.at_edge is at_edge
+
+
+def test_good_range_on_an_uneven_grid_and_another_fraction():
+    g = experiments.good_lr_range([1e-4, 3e-4, 1e-3, 1e-2], [0.7, 0.8, 1.0, 0.6], fraction=0.7)
+    assert (g.best_lr, g.low, g.high) == (1e-3, 1e-4, 1e-3)
+    assert g.decades == pytest.approx(1.0)
+    g = experiments.good_lr_range([1e-4, 3e-4, 1e-3, 1e-2], [0.7, 0.8, 1.0, 0.6])
+    assert g.decades == pytest.approx(math.log10(1e-3 / 3e-4))
+
+
+def test_good_range_when_every_run_diverged():
+    g = experiments.good_lr_range(GRID, [np.nan] * 5)
+    assert all(math.isnan(v) for v in (g.best, g.best_lr, g.low, g.high, g.decades))
+
+
+@pytest.mark.parametrize("lrs, accuracies, message", [
+    ([1e-3, 1e-4], [0.5, 0.6], "increasing"),
+    ([0.0, 1e-4], [0.5, 0.6], "positive"),
+    ([], [], "one or more"),
+    ([1e-4, 1e-3], [0.5], "one value per learning rate"),
+])
+def test_good_range_refuses_bad_input(lrs, accuracies, message):
+    with pytest.raises(SignsError, match=message):
+        experiments.good_lr_range(lrs, accuracies)
+
+
+def test_log_spaced_grid():
+    lrs = experiments.log_spaced(1e-5, 1e-1, 7)
+    assert lrs[0] == 1e-5 and lrs[-1] == 0.1 and lrs[3] == 1e-3
+    assert np.allclose(np.diff(np.log10(lrs)), 4 / 6)
+    for args, message in (((1e-1, 1e-5, 3), "smaller"), ((0, 1, 3), "lr_min"),
+                          ((1e-5, 1e-1, 1), "points")):
+        with pytest.raises(SignsError, match=message):
+            experiments.log_spaced(*args)
+
+
+# --- tiny real runs ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(signs):
+    """A stratified 180-example slice of the training set: 120 to train, 60 to judge."""
+    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:30] for c in range(6)])
+    X, Y = signs.X_train[:, idx], signs.Y_train[:, idx]
+    from signs_model.data import dev_split
+
+    return dev_split(X, Y, 1 / 3, seed=0)
+
+
+def test_bn_lr_range_writes_csv_markdown_and_figure(tiny, tmp_path):
+    X, Y, X_dev, Y_dev = tiny
+    lrs = [1e-4, 1e-3, 1e-2]
+    result = experiments.bn_lr_range(X, Y, X_dev, Y_dev, lrs, epochs=3, seed=3, out_dir=tmp_path)
+    rows = read_csv(tmp_path / "lr_range.csv")
+    assert list(rows[0]) == list(experiments.LR_RANGE_FIELDS)
+    assert [(float(r["learning_rate"]), r["batch_norm"]) for r in rows] == \
+        [(lr, bn) for bn in ("False", "True") for lr in lrs]
+    assert all(r["status"] == "ok" and 0 <= float(r["dev_accuracy"]) <= 1 for r in rows)
+    for bn in (False, True):  # the summary is good_lr_range of the variant's own rows
+        accs = [r["dev_accuracy"] for r in result["rows"] if r["batch_norm"] == bn]
+        assert result["summary"][bn] == experiments.good_lr_range(lrs, accs)
+    md = (tmp_path / "lr_range.md").read_text()
+    assert md.count("\n| 0.001 |") == 2
+    assert "| without batch norm |" in md and "| with batch norm |" in md
+    assert "3 learning rates from 0.0001 to 0.01, 3 epochs" in md
+    assert (tmp_path / "lr_range.png").stat().st_size > 5000
+
+
+def test_diverged_runs_are_nan_not_a_crash(tiny, tmp_path, monkeypatch):
+    X, Y, X_dev, Y_dev = tiny
+    real_train = train.train
+
+    def train_or_diverge(cfg, *args, **kwargs):
+        if cfg.learning_rate > 0.05:
+            raise train.Diverged(f"cost became nan at epoch 0 (lr {cfg.learning_rate})")
+        return real_train(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(experiments.training, "train", train_or_diverge)
+    result = experiments.bn_lr_range(X, Y, X_dev, Y_dev, [1e-3, 0.1], epochs=1, out_dir=tmp_path)
+    failed = [r for r in result["rows"] if r["learning_rate"] == 0.1]
+    assert [r["status"] for r in failed] == ["diverged", "diverged"]
+    assert all(math.isnan(r["dev_accuracy"]) and math.isnan(r["final_cost"]) for r in failed)
+    assert result["summary"][True].best_lr == 1e-3 and result["summary"][True].decades == 0
+    assert "| NaN | NaN | NaN | diverged |" in (tmp_path / "lr_range.md").read_text()
+    assert (tmp_path / "lr_range.png").is_file()
+
+
+def test_regularization_table(tiny, tmp_path):
+    X, Y, X_test, Y_test = tiny
+    configs = {"plain": {}, "L2": {"l2_lambda": 0.5}, "dropout": {"keep_prob": 0.8},
+               "batch norm": {"batch_norm": True}}
+    result = experiments.regularization(X, Y, X_test, Y_test, configs, epochs=2, out_dir=tmp_path)
+    rows = read_csv(tmp_path / "regularization.csv")
+    assert list(rows[0]) == list(experiments.REG_FIELDS)
+    assert [r["name"] for r in rows] == list(configs)
+    assert [r["batch_norm"] for r in rows] == ["False", "False", "False", "True"]
+    assert float(rows[1]["l2_lambda"]) == 0.5 and float(rows[2]["keep_prob"]) == 0.8
+    assert all(r["status"] == "ok" and 0 <= float(r["test_accuracy"]) <= 1 for r in rows)
+    assert [r["test_accuracy"] for r in result["rows"]] == [float(r["test_accuracy"]) for r in rows]
+    md = (tmp_path / "regularization.md").read_text()
+    assert "2 epochs each" in md and md.count("| ok |") == 4
+
+
+def test_regularizers_default_set():
+    configs = experiments.regularizers()
+    assert list(configs) == ["plain", "L2 lambda=0.1", "L2 lambda=1", "dropout keep_prob=0.9",
+                             "dropout keep_prob=0.7", "batch norm"]
+
+
+def test_regularization_refuses_a_bad_config_before_training(tiny):
+    X, Y, X_test, Y_test = tiny
+    with pytest.raises(SignsError, match="keep_prob must be in"):
+        experiments.regularization(X, Y, X_test, Y_test, {"bad": {"keep_prob": 0}}, epochs=1)
+
+
+# --- the CLI ----------------------------------------------------------------------
+
+def test_cli_bn_lr_range(data_dir, tmp_path, run_cli):
+    out = tmp_path / "lr"
+    code, stdout, err = run_cli("experiment", "bn-lr-range", "--data-dir", data_dir, "--out", out,
+                                "--epochs", 1, "--points", 2, "--lr-min", 1e-4, "--lr-max", 1e-2,
+                                "--dev-fraction", 0.5, "--no-progress")
+    assert code == 0, err
+    assert "with batch norm: best dev accuracy" in stdout
+    assert len(read_csv(out / "lr_range.csv")) == 4
+    assert "judged on 540 dev examples" in (out / "lr_range.md").read_text()  # 90 per class
+    assert (out / "lr_range.png").is_file()
+    assert err.count("\n") == 4  # one line per run
+
+
+def test_cli_regularization(data_dir, tmp_path, run_cli):
+    out = tmp_path / "reg"
+    code, stdout, err = run_cli("experiment", "regularization", "--data-dir", data_dir, "--out", out,
+                                "--epochs", 1, "--l2-lambdas", 0.1, "--keep-probs", 0.8,
+                                "--no-progress")
+    assert code == 0, err
+    names = [r["name"] for r in read_csv(out / "regularization.csv")]
+    assert names == ["plain", "L2 lambda=0.1", "dropout keep_prob=0.8", "batch norm"]
+    assert "tested on 120" in (out / "regularization.md").read_text()
+    assert "batch norm: train accuracy" in stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bn-lr-range", "--points", "1"], "points must be an int >= 2, got 1"),
+    (["bn-lr-range", "--lr-min", "0.1", "--lr-max", "0.01"], "lr_min must be smaller than lr_max"),
+    (["bn-lr-range", "--epochs", "0"], "num_epochs must be a positive int, got 0"),
+    (["regularization", "--keep-probs", "0"], "keep_prob must be in (0, 1], got 0.0"),
+    (["regularization", "--l2-lambdas", "-1"], "l2_lambda must be >= 0, got -1.0"),
+])
+def test_cli_refusals(args, message, run_cli, tmp_path):
+    code, out, err = run_cli("experiment", *args, "--data-dir", tmp_path / "no-data",
+                             "--out", tmp_path / "out")
+    assert code == 2
+    assert err.splitlines() == [f"signs: error: {message}"]
+    assert not (tmp_path / "out").exists()
