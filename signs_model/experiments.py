@@ -126,28 +126,31 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
     base = TrainConfig(num_epochs=epochs, seed=seed, hidden_units=hidden_units, optimizer=optimizer)
     eval_sets = {"train": (X_train, Y_train), "dev": (X_dev, Y_dev)}
     training.check_inputs(base, X_train, Y_train, eval_sets)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     rows = []
     jobs = [(bn, lr) for bn in (False, True) for lr in lrs]
     for bn, lr in tqdm(jobs, desc="bn-lr-range", unit="run", disable=not progress, leave=False):
         cfg = base.replace(learning_rate=lr, batch_norm=bn)
         row = {"learning_rate": lr, "batch_norm": bn, **_train_one(cfg, X_train, Y_train, eval_sets)}
         rows.append({k: row[k] for k in (*LR_RANGE_FIELDS, "seconds")})
+        if out is not None:  # rewritten after every run: an interrupted experiment keeps its rows
+            write_csv(out / "lr_range.csv", LR_RANGE_FIELDS,
+                      ([r[k] for k in LR_RANGE_FIELDS] for r in rows))
         if report:
             report(rows[-1])
     summary = {bn: good_lr_range(lrs, [r["dev_accuracy"] for r in rows if r["batch_norm"] == bn])
                for bn in (False, True)}
     files = []
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv(out / "lr_range.csv", LR_RANGE_FIELDS, ([r[k] for k in LR_RANGE_FIELDS] for r in rows))
+    if out is not None:
         header = (f"{len(lrs)} learning rates from {lrs[0]:.3g} to {lrs[-1]:.3g}, {epochs} epochs "
                   f"each, optimizer {optimizer}, hidden units {list(hidden_units)}, minibatch seed "
                   f"{seed}; trained on {X_train.shape[1]} examples, judged on {X_dev.shape[1]} dev "
                   f"examples (chance level 1/{Y_train.shape[0]} = {1 / Y_train.shape[0]:.3f}: a "
                   f"width only means something when the best is well above it).")
         atomic_write_bytes(out / "lr_range.md", lr_range_markdown(rows, summary, header).encode())
-        plot_lr_range(rows, summary, out / "lr_range.png")
+        plot_lr_range(rows, summary, out / "lr_range.png", chance=1 / Y_train.shape[0])
         files = [out / "lr_range.csv", out / "lr_range.md", out / "lr_range.png"]
     return {"rows": rows, "summary": summary, "files": files}
 
@@ -176,18 +179,21 @@ def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, 
     eval_sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
     for cfg in cfgs.values():
         training.check_inputs(cfg, X_train, Y_train, eval_sets)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, cfg in tqdm(cfgs.items(), desc="regularization", unit="run", disable=not progress,
                           leave=False):
         rows.append({"name": name, "l2_lambda": cfg.l2_lambda, "keep_prob": cfg.keep_prob,
                      "batch_norm": cfg.batch_norm, **_train_one(cfg, X_train, Y_train, eval_sets)})
+        if out is not None:  # rewritten after every run: an interrupted experiment keeps its rows
+            write_csv(out / "regularization.csv", REG_FIELDS,
+                      ([r[k] for k in REG_FIELDS] for r in rows))
         if report:
             report(rows[-1])
     files = []
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv(out / "regularization.csv", REG_FIELDS, ([r[k] for k in REG_FIELDS] for r in rows))
+    if out is not None:
         header = (f"{epochs} epochs each, learning rate {base.learning_rate:g}, optimizer "
                   f"{base.optimizer}, hidden units {list(base.hidden_units)}, minibatch size "
                   f"{base.minibatch_size}, seeds {base.seed}/{base.tf_seed}; trained on "
@@ -247,19 +253,27 @@ def lr_range_markdown(rows, summary, header=""):
         lines.append(f"| {r['learning_rate']:.3g} | {'yes' if r['batch_norm'] else 'no'} | "
                      f"{_fmt(r['dev_accuracy'])} | {_fmt(r['train_accuracy'])} | "
                      f"{_fmt(r['final_cost'])} | {r['status']} |")
-    lines += ["", f"Good learning rates: dev accuracy >= {GOOD_FRACTION:.0%} of the variant's best, "
-              "contiguous around the best, measured on the grid (a lower bound; "
-              "'at the grid edge' means the range may extend beyond the rates tried).", "",
-              "| variant | best dev accuracy | at learning rate | good range | width (decades) |",
-              "|:---|---:|---:|:---|---:|"]
+    lines += ["", f"Good learning rates: dev accuracy >= {GOOD_FRACTION:.0%} of the variant's best. "
+              "The good range is the contiguous run of good grid points around the best, its "
+              "width log10(high / low) measured on the grid (a lower bound; 'at the grid edge': "
+              "it may extend beyond the rates tried). 'Good rates, anywhere' counts every good "
+              "grid point, contiguous or not.", "",
+              "| variant | best dev accuracy | at learning rate | good range | width (decades) "
+              "| good rates, anywhere | worst dev accuracy |",
+              "|:---|---:|---:|:---|---:|---:|---:|"]
     for bn in (False, True):
         g = summary[bn]
+        accs = np.array([r["dev_accuracy"] for r in rows if r["batch_norm"] == bn], dtype=float)
         if math.isnan(g.best):
-            lines.append(f"| {_variant(bn)} | NaN | - | every run diverged | NaN |")
+            lines.append(f"| {_variant(bn)} | NaN | - | every run diverged | NaN | 0 of {accs.size} "
+                         f"| NaN |")
             continue
         edge = " (at the grid edge)" if g.at_edge else ""
+        n_good = int(np.sum(accs >= GOOD_FRACTION * g.best))  # NaN compares False
+        worst = "NaN (diverged)" if np.isnan(accs).any() else f"{accs.min():.4f}"
         lines.append(f"| {_variant(bn)} | {g.best:.4f} | {g.best_lr:.3g} | "
-                     f"{g.low:.3g} .. {g.high:.3g}{edge} | {g.decades:.2f} |")
+                     f"{g.low:.3g} .. {g.high:.3g}{edge} | {g.decades:.2f} | "
+                     f"{n_good} of {accs.size} | {worst} |")
     return "\n".join(lines) + "\n"
 
 
@@ -278,10 +292,15 @@ def regularization_markdown(rows, header=""):
     return "\n".join(lines) + "\n"
 
 
-def plot_lr_range(rows, summary, path=None, show=None):
-    """Dev accuracy against learning rate (log x), one curve per variant; x marks diverged runs."""
+def plot_lr_range(rows, summary, path=None, show=None, chance=None):
+    """Dev accuracy against learning rate (log x), one curve per variant; x marks diverged runs.
+
+    ``chance``: the accuracy of guessing (1 / classes), drawn as a dotted line.
+    """
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot()
+    if chance is not None:
+        ax.axhline(chance, color="0.5", linestyle=":", label=f"chance ({chance:.3f})")
     for k, bn in enumerate((False, True)):
         mine = [r for r in rows if r["batch_norm"] == bn]
         color = f"C{k}"

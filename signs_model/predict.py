@@ -70,6 +70,13 @@ class Predictor:
 
     def probabilities_of(self, X):
         """(n_x, m) float inputs in [0, 1] -> (n_y, m) softmax probabilities, in one session run."""
+        if np.shape(X)[1] == 1:
+            # One column takes TensorFlow's matrix-vector kernel, whose float32 sums
+            # round differently (up to ~5e-6 in a probability once batch norm scales
+            # them up); two copies take the matrix-matrix kernel a batch takes, so an
+            # image alone gets the probabilities it gets inside a batch.
+            return self.session.run(self.probabilities,
+                                    feed_dict={self.X: np.repeat(X, 2, axis=1)})[:, :1]
         return self.session.run(self.probabilities, feed_dict={self.X: X})
 
     def predict_files(self, paths, batch_size=256):

@@ -10,12 +10,16 @@ around the best trials so far. Trials run in worker processes (``local``: a
 or a cluster; the output folder must then be on a filesystem every node sees).
 
 Running the same search again with the same ``out_dir`` keeps every trial whose
-folder has ``metrics.json`` and the same configuration; the rest are retrained.
+folder has ``metrics.json`` and the same configuration and data; the rest are
+retrained. Worker processes are spawned, so a script that calls ``tune`` needs
+the ``if __name__ == "__main__":`` guard.
 
 Example:
-    >>> space = SearchSpace.from_dict(DEFAULT_SPACE)
-    >>> tune(space, None, None, "runs/tune", trials=2, dry_run=True)[0]["minibatch_size"]
-    64
+    >>> configs = tune(DEFAULT_SPACE, None, None, "runs/tune", trials=2, dry_run=True)
+    >>> len(configs), sorted(configs[0])
+    (2, ['beta1', 'hidden_units_1', 'hidden_units_2', 'learning_rate', 'minibatch_size'])
+    >>> tune(DEFAULT_SPACE, None, None, "runs/tune", trials=2, dry_run=True) == configs
+    True
 """
 import json
 import math
@@ -60,7 +64,7 @@ def run_trial(job, threads=None, device="auto", data=None):
     """Train one trial into its run folder; runs inside a worker process or Ray task.
 
     Args:
-        job: dict with "config" (TrainConfig dict), "run_dir", "round", "trial".
+        job: dict with "config" (TrainConfig dict), "run_dir" and "notes" (for params.json).
         data: (X_train, Y_train, X_dev, Y_dev); None uses the worker's copy.
     Returns:
         {"status": "ok", "metrics": {...}} or {"status": "failed", "reason": str, "seconds": s}.
@@ -70,19 +74,19 @@ def run_trial(job, threads=None, device="auto", data=None):
     try:
         result = training.train(TrainConfig.from_dict(job["config"]), X, Y,
                                 {"train": (X, Y), "dev": (X_dev, Y_dev)}, run_dir=job["run_dir"],
-                                device=device, progress=False, threads=threads,
-                                notes={"search": {"round": job["round"], "trial": job["trial"]}})
+                                device=device, progress=False, threads=threads, notes=job["notes"])
         return {"status": "ok", "metrics": result["metrics"]}
     except Exception as e:  # a crash or a NaN is this trial's result, not the search's end
         reason = f"{type(e).__name__}: {e}".splitlines()[0]
-        return {"status": "failed", "reason": reason, "seconds": time.perf_counter() - t0}
+        return {"status": "failed", "reason": reason, "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def _finished(job):
-    """The metrics of a trial already finished with this very config, else None."""
+    """The metrics of a trial already finished with this very config and data, else None."""
     run_dir = Path(job["run_dir"])
     try:
-        if TrainConfig.load(run_dir / "params.json").to_dict() == job["config"]:
+        if (TrainConfig.load(run_dir / "params.json").to_dict() == job["config"]
+                and read_json(run_dir / "params.json").get("notes") == job["notes"]):
             return read_json(run_dir / "metrics.json")
     except (OSError, ValueError):  # missing or unfinished folder, or an old config
         pass
@@ -107,6 +111,8 @@ def _run_local(jobs, workers, data, threads, device, done):
             broken = not running
             for future in wait(running, return_when=FIRST_COMPLETED)[0] if running else ():
                 job, error = running.pop(future), future.exception()
+                if isinstance(error, KeyboardInterrupt):  # Ctrl-C reached the workers: stop
+                    raise error
                 if isinstance(error, BrokenProcessPool):
                     broken = True  # every trial of the pool that was in flight lands here
                     done(job, {"status": "failed", "reason": f"worker process died ({error})"})
@@ -150,18 +156,18 @@ def _run_ray(jobs, workers, data, address, device, done):
 
 
 def _check(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed):
-    def positive_int(name, v, low=1):
+    def int_at_least(name, v, low=1):
         if not isinstance(v, int) or isinstance(v, bool) or v < low:
             raise SignsError(f"{name} must be an int >= {low}, got {v!r}")
 
     if not isinstance(space, SearchSpace):
         space = SearchSpace.from_dict(space)
-    positive_int("trials", trials)
-    positive_int("workers", workers)
-    positive_int("zoom_rounds", zoom_rounds, 0)
-    positive_int("seed", seed, 0)
+    int_at_least("trials", trials)
+    int_at_least("workers", workers)
+    int_at_least("zoom_rounds", zoom_rounds, 0)
+    int_at_least("seed", seed, 0)
     if epochs is not None:
-        positive_int("epochs", epochs)
+        int_at_least("epochs", epochs)
     if backend not in BACKENDS:
         raise SignsError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if not (isinstance(dev_fraction, (int, float)) and 0 < dev_fraction < 1):
@@ -203,86 +209,92 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         base = base.replace(num_epochs=epochs)
     if getattr(X_train, "ndim", 0) != 2 or getattr(Y_train, "ndim", 0) != 2 \
             or X_train.shape[1] != Y_train.shape[1]:
-        raise SignsError(f"X_train and Y_train must be arrays (n_x, m) and (n_y, m) with the same m, "
-                         f"got shapes {getattr(X_train, 'shape', None)} and {getattr(Y_train, 'shape', None)}")
-    X, Y, X_dev, Y_dev = dev_split(X_train, Y_train, dev_fraction, seed)
+        raise SignsError("X_train and Y_train must be arrays (n_x, m) and (n_y, m) with the same m")
+    data = dev_split(X_train, Y_train, dev_fraction, seed)
+    # Stored in each params.json: a finished trial counts on a rerun only if its data match too.
+    split = {"dev_fraction": dev_fraction, "seed": seed, "m_train": data[0].shape[1],
+             "m_dev": data[2].shape[1]}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    names, rows, spaces = list(space), {}, []
-    header = ["round", "trial", "run_dir", *names, *METRICS]
+    results, spaces = Results(out, list(space), report), []
     log = {"seed": seed, "rounds": [], "base_config": base.to_dict(),
            "args": {"trials": trials, "workers": workers, "backend": backend,
                     "ray_address": ray_address, "epochs": epochs, "zoom_rounds": zoom_rounds,
                     "dev_fraction": dev_fraction, "device": device, "final_test": final_test is not None}}
-
-    def done(job, result):
-        m = result.get("metrics", {})
-        row = {"round": job["round"], "trial": job["trial"], "run_dir": job["rel"], **job["params"],
-               "dev_accuracy": m.get("dev_accuracy"), "train_accuracy": m.get("train_accuracy"),
-               "final_cost": m.get("final_cost"), "seconds": m.get("seconds", result.get("seconds")),
-               "status": result["status"], "reason": result.get("reason", "")}
-        rows[job["round"], job["trial"]] = row
-        ordered = [rows[k] for k in sorted(rows)]
-        write_csv(out / "results.csv", header, ([r[h] for h in header] for r in ordered))
-        atomic_write_bytes(out / "leaderboard.md", leaderboard(ordered, names).encode())
-        if report:
-            report(row)
-
     for r in range(zoom_rounds + 1):
-        if r > 0:
-            scored = [{**row_params(row, names), "score": row["dev_accuracy"]} for row in rows.values()
-                      if row["status"] == "ok"]
-            space = space.zoom(scored)
+        if r > 0:  # coarse to fine: around the best trials of all rounds so far
+            space = space.zoom([{**row_params(row, space), "score": row["dev_accuracy"]}
+                                for row in results.rows() if row["status"] == "ok"])
         spaces.append(space)
         log["rounds"].append({"round": r, "space": space.to_dict()})
         write_json(out / "search.json", log)
         jobs = []
         for i, params in enumerate(space.sample(trials, seed=seed + r)):
-            rel = f"round{r}/trial{i:03d}"
-            job = {"round": r, "trial": i, "params": params, "rel": rel, "run_dir": str(out / rel)}
+            job = {"round": r, "trial": i, "params": params, "rel": f"round{r}/trial{i:03d}",
+                   "notes": {"search": {"round": r, "trial": i, **split}}}
+            job["run_dir"] = str(out / job["rel"])
             try:
                 job["config"] = TrainConfig.from_dict({**base.to_dict(), **params}).to_dict()
             except SignsError as e:
-                done(job, {"status": "failed", "reason": f"SignsError: {e}"})
+                results.add(job, {"status": "failed", "reason": f"SignsError: {e}"})
                 continue
             metrics = _finished(job)
             if metrics is not None:
-                done(job, {"status": "ok", "metrics": metrics})
-                continue
-            shutil.rmtree(job["run_dir"], ignore_errors=True)  # no stale checkpoints or events
-            jobs.append(job)
-        data = (X, Y, X_dev, Y_dev)
+                results.add(job, {"status": "ok", "metrics": metrics})
+            else:
+                shutil.rmtree(job["run_dir"], ignore_errors=True)  # no stale checkpoints or events
+                jobs.append(job)
         if jobs and backend == "ray":
-            _run_ray(jobs, workers, data, ray_address, device, done)
+            _run_ray(jobs, workers, data, ray_address, device, results.add)
         elif jobs:
-            _run_local(jobs, workers, data, 1 if workers > 1 else None, device, done)
-        ordered = [rows[k] for k in sorted(rows)]
-        plot_dev_accuracy(ordered, spaces[0], out / "dev_accuracy.png")
-        plot_rounds(ordered, spaces, out / "rounds.png")
+            _run_local(jobs, workers, data, 1 if workers > 1 else None, device, results.add)
+        plot_dev_accuracy(results.rows(), spaces[0], out / "dev_accuracy.png")
+        plot_rounds(results.rows(), spaces, out / "rounds.png")
 
-    ok = [row for row in rows.values() if row["status"] == "ok"]
-    best = max(ok, key=lambda row: (row["dev_accuracy"], -row["final_cost"]), default=None)
-    log["best"] = best
-    final = None
+    ok = [row for row in results.rows() if row["status"] == "ok"]
+    log["best"] = best = max(ok, key=lambda row: (row["dev_accuracy"], -row["final_cost"]), default=None)
+    log["final"] = final = None
     if final_test is not None:
         if best is None:
             raise SignsError("every trial failed; there is no best configuration to retrain")
-        cfg = TrainConfig.from_dict({**base.to_dict(), **row_params(best, names)})
-        job = {"run_dir": str(out / "final"), "config": cfg.to_dict()}
-        final = _finished(job)
-        if final is None:
+        cfg = TrainConfig.from_dict({**base.to_dict(), **row_params(best, space)})
+        job = {"run_dir": str(out / "final"), "config": cfg.to_dict(),
+               "notes": {"search": {"final": best["run_dir"], "m_train": X_train.shape[1]}}}
+        log["final"] = final = _finished(job)
+        if final is None:  # the one look at the test set, on the full training set
             shutil.rmtree(job["run_dir"], ignore_errors=True)
-            X_test, Y_test = final_test
-            final = training.train(cfg, X_train, Y_train, {"train": (X_train, Y_train),
-                                   "test": (X_test, Y_test)}, run_dir=job["run_dir"],
-                                   device=device, progress=False, notes={"search": "final"})["metrics"]
-        log["final"] = final
+            log["final"] = final = training.train(
+                cfg, X_train, Y_train, {"train": (X_train, Y_train), "test": tuple(final_test)},
+                run_dir=job["run_dir"], device=device, progress=False, notes=job["notes"])["metrics"]
     write_json(out / "search.json", log)
-    return {"rows": [rows[k] for k in sorted(rows)], "best": best, "rounds": spaces, "final": final}
+    return {"rows": results.rows(), "best": best, "rounds": spaces, "final": final}
+
+
+class Results:
+    """The trials' rows, rewritten to results.csv and leaderboard.md as each trial ends."""
+
+    def __init__(self, out, names, report=None):
+        self.out, self.names, self.report, self._rows = out, names, report, {}
+        self.header = ["round", "trial", "run_dir", *names, *METRICS]
+
+    def rows(self):
+        return [self._rows[k] for k in sorted(self._rows)]
+
+    def add(self, job, result):
+        m = result.get("metrics", {})
+        row = {"round": job["round"], "trial": job["trial"], "run_dir": job["rel"], **job["params"],
+               **{k: m.get(k) for k in ("dev_accuracy", "train_accuracy", "final_cost")},
+               "seconds": m.get("seconds", result.get("seconds")),
+               "status": result["status"], "reason": result.get("reason", "")}
+        self._rows[job["round"], job["trial"]] = row
+        write_csv(self.out / "results.csv", self.header, ([r[h] for h in self.header] for r in self.rows()))
+        atomic_write_bytes(self.out / "leaderboard.md", leaderboard(self.rows(), self.names).encode())
+        if self.report:
+            self.report(row)
 
 
 def row_params(row, names):
-    """The hyperparameters of a results row (as sampled)."""
+    """The hyperparameters of a results row (as sampled); ``names``: a list or a SearchSpace."""
     return {n: row[n] for n in names}
 
 
@@ -398,7 +410,7 @@ def cmd_tune(args):
     print(f"{ok} of {len(result['rows'])} trials finished; results: {Path(args.out) / 'results.csv'}")
     if best is not None:
         print(f"best: {best['run_dir']} dev accuracy {best['dev_accuracy']:.4f} "
-              + json.dumps(row_params(best, list(space))))
+              + json.dumps(row_params(best, space)))
     if result["final"] is not None:
         print(f"Test Accuracy: {result['final']['test_accuracy']:.6f} "
               f"(best config retrained on the full training set: {Path(args.out) / 'final'})")
@@ -406,6 +418,7 @@ def cmd_tune(args):
 
 def add_subcommands(subparsers):
     """Register ``signs tune`` on the CLI's subparsers."""
+    from .cli import add_data_arg  # here, not at the top: the CLI imports this module
     p = subparsers.add_parser("tune", help="random hyperparameter search, coarse to fine, in parallel")
     p.add_argument("--space", metavar="FILE", help="search space JSON (default: learning_rate, "
                    "beta1, minibatch_size, hidden_units_1, hidden_units_2)")
@@ -426,7 +439,6 @@ def add_subcommands(subparsers):
                    help="retrain the best config on the whole training set and report test accuracy once")
     p.add_argument("--dry-run", action="store_true",
                    help="print round 0's sampled configurations as JSON lines; train nothing")
-    p.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
-                   "(default: $SIGNS_DATA_DIR, else datasets/)")
+    add_data_arg(p)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     p.set_defaults(func=cmd_tune)

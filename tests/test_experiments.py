@@ -33,7 +33,7 @@ def test_good_range_on_an_uneven_grid_and_another_fraction():
     g = experiments.good_lr_range([1e-4, 3e-4, 1e-3, 1e-2], [0.7, 0.8, 1.0, 0.6], fraction=0.7)
     assert (g.best_lr, g.low, g.high) == (1e-3, 1e-4, 1e-3)
     assert g.decades == pytest.approx(1.0)
-    g = experiments.good_lr_range([1e-4, 3e-4, 1e-3, 1e-2], [0.7, 0.8, 1.0, 0.6])
+    g = experiments.good_lr_range([1e-4, 3e-4, 1e-3, 1e-2], [0.7, 0.9, 1.0, 0.6])
     assert g.decades == pytest.approx(math.log10(1e-3 / 3e-4))
 
 
@@ -109,7 +109,9 @@ def test_diverged_runs_are_nan_not_a_crash(tiny, tmp_path, monkeypatch):
     assert [r["status"] for r in failed] == ["diverged", "diverged"]
     assert all(math.isnan(r["dev_accuracy"]) and math.isnan(r["final_cost"]) for r in failed)
     assert result["summary"][True].best_lr == 1e-3 and result["summary"][True].decades == 0
-    assert "| NaN | NaN | NaN | diverged |" in (tmp_path / "lr_range.md").read_text()
+    md = (tmp_path / "lr_range.md").read_text()
+    assert "| NaN | NaN | NaN | diverged |" in md
+    assert md.count("| 1 of 2 | NaN (diverged) |") == 2
     assert (tmp_path / "lr_range.png").is_file()
 
 
@@ -170,7 +172,7 @@ def test_cli_regularization(data_dir, tmp_path, run_cli):
 
 @pytest.mark.parametrize("args, message", [
     (["bn-lr-range", "--points", "1"], "points must be an int >= 2, got 1"),
-    (["bn-lr-range", "--lr-min", "0.1", "--lr-max", "0.01"], "lr_min must be smaller than lr_max"),
+    (["bn-lr-range", "--lr-min", "0.1", "--lr-max", "0.01"], "lr_min must be smaller than lr_max, got 0.1 and 0.01"),
     (["bn-lr-range", "--epochs", "0"], "num_epochs must be a positive int, got 0"),
     (["regularization", "--keep-probs", "0"], "keep_prob must be in (0, 1], got 0.0"),
     (["regularization", "--l2-lambdas", "-1"], "l2_lambda must be >= 0, got -1.0"),

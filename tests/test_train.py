@@ -78,6 +78,8 @@ def test_run_folder_layout(signs, tmp_path):
     assert [e.step for e in events.Scalars("cost")] == [0, 1, 2, 3]
     assert "accuracy/test" in events.Tags()["scalars"]
     assert events.Graph() is not None
+    with pytest.raises(SignsError, match="already holds a run"):  # never mix two runs
+        train.train(TrainConfig(num_epochs=1), X, Y, run_dir=run, progress=False)
 
 
 def test_panda_resume_continues_the_cost_curve(signs, tmp_path):

@@ -1,0 +1,219 @@
+"""Hyperparameter search: parallel trials, run folders, results, zoom, failures, resume, CLI.
+
+The library-level searches train on a 180-example slice for 3 epochs, so each
+costs mostly the start-up of its worker processes.
+"""
+import json
+import multiprocessing
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from conftest import run_signs_subprocess
+from signs_model import search
+from signs_model.data import dev_split
+from signs_model.config import TrainConfig
+from signs_model.files import read_csv, read_json
+from signs_model.hparams import SearchSpace
+
+SPACE = {**search.DEFAULT_SPACE, "minibatch_size": {"scale": "choice", "values": [16, 32]}}
+NAMES = list(SPACE)
+RUN_FILES = ("params.json", "costs.csv", "cost.png", "metrics.json", "parameters.npz", "checkpoints")
+
+
+def small(signs):
+    """Every 6th training example: 180 images, 30 per class."""
+    return signs.X_train[:, ::6], signs.Y_train[:, ::6]
+
+
+def quick_search(signs, out, **kw):
+    X, Y = small(signs)
+    return search.tune(SPACE, X, Y, out, **{"trials": 4, "workers": 2, "epochs": 3, **kw})
+
+
+def read_rows(out):
+    return read_csv(out / "results.csv")
+
+
+@pytest.fixture(scope="module")
+def local_search(signs, tmp_path_factory):
+    """4 trials x 2 rounds (round 1 zoomed), 2 local worker processes."""
+    out = tmp_path_factory.mktemp("search")
+    return out, quick_search(signs, out, zoom_rounds=1)
+
+
+def test_local_search_writes_results_leaderboard_plots_and_run_folders(signs, local_search):
+    out, result = local_search
+    rows = read_rows(out)
+    assert [(r["round"], r["trial"]) for r in rows] == [(str(r), str(i)) for r in (0, 1) for i in range(4)]
+    assert list(rows[0]) == ["round", "trial", "run_dir", *NAMES, "dev_accuracy", "train_accuracy",
+                             "final_cost", "seconds", "status", "reason"]
+    assert all(r["status"] == "ok" and r["reason"] == "" for r in rows)
+    # Trials are judged on the dev split carved from the training set, never on the test set.
+    m_dev = dev_split(*small(signs), 0.2, 0)[2].shape[1]
+    for r in rows:
+        run = out / r["run_dir"]
+        assert r["run_dir"] == f"round{r['round']}/trial{int(r['trial']):03d}"
+        assert all((run / name).exists() for name in RUN_FILES), run
+        assert list(run.glob("events.out.tfevents.*"))
+        metrics, params = read_json(run / "metrics.json"), read_json(run / "params.json")
+        assert "test_accuracy" not in metrics
+        assert float(r["dev_accuracy"]) == metrics["dev_accuracy"]
+        assert abs(metrics["dev_accuracy"] * m_dev - round(metrics["dev_accuracy"] * m_dev)) < 1e-3
+        assert params["num_epochs"] == 3 and len(read_csv(run / "costs.csv")) == 3
+        assert params["learning_rate"] == float(r["learning_rate"])
+        assert params["hidden_units"] == [int(r["hidden_units_1"]), int(r["hidden_units_2"])]
+    best = max(result["rows"], key=lambda r: r["dev_accuracy"])
+    assert result["best"]["dev_accuracy"] == best["dev_accuracy"]
+
+    table = (out / "leaderboard.md").read_text().splitlines()
+    assert len(table) == 2 + len(rows) and table[0].startswith("| rank | trial |")
+    dev = [float(line.split("|")[3 + len(NAMES)]) for line in table[2:]]
+    assert dev == sorted(dev, reverse=True)
+    for png in ("dev_accuracy.png", "rounds.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    log = read_json(out / "search.json")
+    assert log["seed"] == 0 and log["args"]["trials"] == 4 and len(log["rounds"]) == 2
+    assert log["rounds"][0]["space"] == SearchSpace.from_dict(SPACE).to_dict()
+
+
+def test_zoom_round_samples_inside_the_zoomed_space(local_search):
+    out, result = local_search
+    round0 = [r for r in result["rows"] if r["round"] == 0]
+    zoomed = SearchSpace.from_dict(SPACE).zoom(
+        [{**search.row_params(r, NAMES), "score": r["dev_accuracy"]} for r in round0])
+    assert read_json(out / "search.json")["rounds"][1]["space"] == zoomed.to_dict()
+    round1 = [search.row_params(r, NAMES) for r in result["rows"] if r["round"] == 1]
+    assert round1 == zoomed.sample(4, seed=1)  # deterministic from --seed: round r uses seed + r
+    for trial in round1:
+        for name, p in zoomed.items():
+            assert trial[name] in p.values if p.scale == "choice" else p.low <= trial[name] <= p.high
+
+
+@pytest.mark.slow
+def test_ray_backend_runs_the_same_trials(signs, local_search, tmp_path):
+    pytest.importorskip("ray")
+    result = quick_search(signs, tmp_path, backend="ray")
+    assert [r["status"] for r in result["rows"]] == ["ok"] * 4
+    local = [r for r in local_search[1]["rows"] if r["round"] == 0]
+    for a, b in zip(result["rows"], local):
+        assert search.row_params(a, NAMES) == search.row_params(b, NAMES)
+        assert a["dev_accuracy"] == pytest.approx(b["dev_accuracy"], abs=1e-6)
+    assert all((tmp_path / r["run_dir"] / "metrics.json").is_file() for r in result["rows"])
+
+
+def test_diverging_and_crashing_trials_are_recorded_failed_and_the_others_finish(signs, tmp_path):
+    X, Y = small(signs)
+    space = {"learning_rate": {"scale": "choice", "values": [1e-3, 1e30]},
+             "minibatch_size": {"scale": "choice", "values": [16, 4096]}}
+    # seed 2 draws (1e30, 16): the weights overflow, the cost is NaN; (1e-3, 4096): a minibatch
+    # larger than the data, train() raises; and two fine trials.
+    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, epochs=3, seed=2,
+                       base_config={"optimizer": "gd"})["rows"]
+    assert [(r["learning_rate"], r["minibatch_size"]) for r in rows] == \
+        [(1e30, 16), (1e-3, 4096), (1e-3, 16), (1e-3, 16)]
+    assert [r["status"] for r in rows] == ["failed", "failed", "ok", "ok"]
+    assert rows[0]["reason"].startswith("Diverged: cost became nan")
+    assert rows[1]["reason"].startswith("SignsError: minibatch_size must be at most")
+    assert [r["status"] for r in read_rows(tmp_path)] == ["failed", "failed", "ok", "ok"]
+    assert (tmp_path / "leaderboard.md").read_text().splitlines()[-1].split("|")[-2].strip() \
+        .startswith("failed: ")
+
+
+def test_a_killed_worker_fails_its_trial_and_a_new_pool_runs_the_rest(signs, tmp_path):
+    X, Y = small(signs)
+    space = {"num_epochs": {"scale": "choice", "values": [2, 3000]}}  # seed 2: 3000, 2, 2, 2
+    killed = []
+
+    def kill_workers_once(row):
+        if not killed:  # trial 0 (3000 epochs) is still running in the other worker
+            killed.extend(p.pid for p in multiprocessing.active_children())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, seed=2,
+                       report=kill_workers_once)["rows"]
+    assert killed and [r["num_epochs"] for r in rows] == [3000, 2, 2, 2]
+    assert rows[0]["status"] == "failed" and rows[0]["reason"].startswith("worker process died")
+    # A trial submitted while the pool was breaking may fail with it; the last runs on a new pool.
+    assert all(r["status"] == "ok" or r["reason"].startswith("worker process died") for r in rows)
+    assert rows[-1]["status"] == "ok"
+
+
+def test_rerun_skips_finished_trials_and_redoes_the_unfinished_one(signs, local_search):
+    out, before = local_search
+    metrics = sorted(out.glob("round*/trial*/metrics.json"))
+    victim = out / "round0" / "trial001" / "metrics.json"
+    victim.unlink()
+    mtimes = {p: p.stat().st_mtime_ns for p in metrics if p != victim}
+    seen = []
+    after = quick_search(signs, out, zoom_rounds=1, report=seen.append)
+    assert len(seen) == 8
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes  # untouched
+    assert victim.is_file() and len(list(victim.parent.glob("events.out.tfevents.*"))) == 1
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in before["rows"]]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in after["rows"]] == strip
+    # A folder trained with another config (here: more epochs) or other data does not count.
+    params = read_json(victim.parent / "params.json")
+    job = {"run_dir": str(victim.parent), "notes": params["notes"],
+           "config": TrainConfig.load(victim.parent / "params.json").to_dict()}
+    assert search._finished(job) is not None
+    assert search._finished({**job, "config": {**job["config"], "num_epochs": 4}}) is None
+    other_split = {"search": {**params["notes"]["search"], "dev_fraction": 0.3}}
+    assert search._finished({**job, "notes": other_split}) is None
+
+
+def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
+    code, out, err = run_cli("tune", "--dry-run", "--trials", 5, "--seed", 7)
+    assert code == 0 and err == ""
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(t["round"], t["trial"]) for t in lines] == [(0, i) for i in range(5)]
+    space = SearchSpace.from_dict(search.DEFAULT_SPACE)
+    assert [{k: t[k] for k in space} for t in lines] == space.sample(5, seed=7)
+    assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 7)[1] == out
+    assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 8)[1] != out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--trials", "0"], "trials must be an int >= 1, got 0"),
+    (["--workers", "0"], "workers must be an int >= 1, got 0"),
+    (["--dev-fraction", "1.5"], "dev_fraction must be a number in (0, 1), got 1.5"),
+    (["--space", "{missing}"], "cannot read search space file"),
+    (["--space", "{bad_json}"], "is not valid JSON"),
+    (["--space", "{unknown}"], "unknown hyperparameter 'learning_rat'"),
+])
+def test_cli_bad_inputs_exit_2_with_one_line(run_cli, tmp_path, args, message):
+    (tmp_path / "bad.json").write_text('{"learning_rate": {"scale": "log", ')
+    (tmp_path / "unknown.json").write_text('{"learning_rat": {"scale": "log", "low": 1e-4, "high": 1}}')
+    paths = {"missing": tmp_path / "nope.json", "bad_json": tmp_path / "bad.json",
+             "unknown": tmp_path / "unknown.json"}
+    args = [a.format(**paths) for a in args]
+    code, out, err = run_cli("tune", "--out", tmp_path / "out", *args)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("signs: error: ") and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_without_out_is_refused(run_cli):
+    code, _, err = run_cli("tune", "--trials", 2)
+    assert code == 2 and err.strip() == ("signs: error: --out DIR is required: the search folder "
+                                         "(run again with it to resume)")
+
+
+def test_cli_end_to_end_with_final_test(data_dir, tmp_path):
+    out = tmp_path / "search"
+    proc = run_signs_subprocess("tune", "--trials", 2, "--workers", 2, "--epochs", 2, "--out", out,
+                                "--final-test", "--data-dir", data_dir, "--device", "cpu", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "round0/trial000: ok dev accuracy" in proc.stderr
+    assert "2 of 2 trials finished" in proc.stdout and "Test Accuracy: " in proc.stdout
+    log, final = read_json(out / "search.json"), read_json(out / "final" / "metrics.json")
+    assert set(final) >= {"train_accuracy", "test_accuracy"} and "dev_accuracy" not in final
+    assert log["final"]["test_accuracy"] == final["test_accuracy"]
+    params = read_json(out / "final" / "params.json")
+    best = log["best"]
+    assert params["learning_rate"] == best["learning_rate"]
+    assert params["hidden_units"] == [best["hidden_units_1"], best["hidden_units_2"]]
+    assert len(read_rows(out)) == 2
