@@ -117,9 +117,10 @@ def test_fast_and_feed_engines_agree(small, changes):
     assert np.abs(np.subtract(fast["costs"], feed["costs"])).max() <= 1e-5
     assert sorted(fast["parameters"]) == sorted(feed["parameters"])
     for name, value in fast["parameters"].items():  # incl. the moving averages
-        # float32 rounding may differ between the loops' kernels: 1e-4 relative
-        np.testing.assert_allclose(value, feed["parameters"][name], rtol=1e-4, atol=1e-5,
-                                   err_msg=name)
+        # The loops' kernels round differently in float32, and Adam divides by sqrt(v):
+        # a weight whose gradient is ~0 takes a rounding-sensitive step of up to lr.
+        np.testing.assert_allclose(value, feed["parameters"][name], rtol=1e-3,
+                                   atol=0.1 * cfg.learning_rate, err_msg=name)
     L = len(cfg.hidden_units) + 1
     biases = sorted(k for k in fast["parameters"] if k.startswith("b") and "/" not in k)
     assert biases == ([f"b{L}"] if cfg.batch_norm else [f"b{l}" for l in range(1, L + 1)])
