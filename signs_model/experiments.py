@@ -377,12 +377,13 @@ def cmd_regularization(args):
 
 def add_subcommands(subparsers):
     """Register ``signs experiment bn-lr-range`` and ``signs experiment regularization``."""
+    from .cli import add_data_arg
+
     p = subparsers.add_parser("experiment", help="batch norm's learning-rate range; regularizers compared")
     sub = p.add_subparsers(dest="experiment", required=True)
 
     q = sub.add_parser("bn-lr-range", help="dev accuracy vs learning rate, with and without batch norm")
-    q.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
-                   "(default: $SIGNS_DATA_DIR, else datasets/)")
+    add_data_arg(q)
     q.add_argument("--out", default="runs/bn-lr-range", metavar="DIR",
                    help="where lr_range.csv/.md/.png go (default runs/bn-lr-range)")
     q.add_argument("--epochs", type=int, default=100, help="epochs per run (default 100)")
@@ -399,8 +400,7 @@ def add_subcommands(subparsers):
 
     q = sub.add_parser("regularization",
                        help="test accuracy of the plain model vs L2, dropout and batch norm")
-    q.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
-                   "(default: $SIGNS_DATA_DIR, else datasets/)")
+    add_data_arg(q)
     q.add_argument("--out", default="runs/regularization", metavar="DIR",
                    help="where regularization.csv/.md go (default runs/regularization)")
     q.add_argument("--epochs", type=int, default=1500, help="epochs per run (default 1500, the course's)")

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow.compat.v1 as tf
-from tensorflow.core.protobuf import rewriter_config_pb2
 from tqdm.auto import tqdm
 
 from . import device as devices
@@ -103,23 +102,34 @@ def _build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer):
                         collections=[tf.GraphKeys.LOCAL_VARIABLES])
     permutation = tf.placeholder(tf.int32, (m,), name="permutation")
 
-    def body(k, minibatch_costs):
+    def minibatch(k):
         idx = permutation[k * b:(k + 1) * b]
         # Gathering rows is a contiguous copy; the transpose gives the course's
         # (n_x, b) minibatch bit for bit, so the matmuls see the same operands.
-        X = tf.transpose(tf.gather(X_rows, idx))
-        Y = tf.gather(Y_all, idx, axis=1)
+        # The no-op reshape keeps grappler from folding the transpose into the
+        # first MatMul (transpose_b=True), a path twice as slow on CPU for these
+        # skinny (25 x 12288) x (12288 x b) products.
+        X = tf.reshape(tf.transpose(tf.gather(X_rows, idx)), [n_x, -1])
+        return X, tf.gather(Y_all, idx, axis=1)
+
+    def body(k, X, Y, minibatch_costs):
         n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
         _, cost = cost_of(X, Y, True)
         with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]):
             step = optimizer.minimize(cost)
+        # The next minibatch is assembled while this step runs (it needs no weights).
+        X_next, Y_next = minibatch(k + 1)
         with tf.control_dependencies([step]):
-            return k + 1, minibatch_costs.write(k, cost)
+            return k + 1, tf.identity(X_next), tf.identity(Y_next), minibatch_costs.write(k, cost)
 
     n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-    _, costs = tf.while_loop(lambda k, _: k < num_batches, body,
-                             [tf.constant(0), tf.TensorArray(tf.float32, num_batches)],
-                             parallel_iterations=1)
+    X0, Y0 = minibatch(0)
+    _, _, _, costs = tf.while_loop(
+        lambda k, *_: k < num_batches, body,
+        [tf.constant(0), X0, Y0, tf.TensorArray(tf.float32, num_batches)],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([n_x, None]),
+                          tf.TensorShape([n_y, None]), tf.TensorShape(None)],
+        parallel_iterations=1)
     # The loop's BN updates are not runnable from outside the loop.
     del tf.get_collection_ref(tf.GraphKeys.UPDATE_OPS)[n_updates:]
     return {"epoch_costs": costs.stack(), "permutation": permutation,
@@ -210,12 +220,6 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     check_inputs(cfg, X_train, Y_train, eval_sets)
     (n_x, m), n_y = X_train.shape, Y_train.shape[0]
     session_config = devices.session_config(device, threads)
-    if engine == "fast":
-        # Grappler's arithmetic optimizer folds the minibatch transpose into the
-        # first MatMul (transpose_b=True), a path about twice as slow on CPU for
-        # these skinny (25 x 12288) x (12288 x 32) products; keep the transpose.
-        session_config.graph_options.rewrite_options.arithmetic_optimization = (
-            rewriter_config_pb2.RewriterConfig.OFF)
     run_dir = Path(run_dir) if run_dir is not None else None
 
     costs, history, done = [], [], 0
