@@ -65,16 +65,16 @@ def cmd_train(args):
     from .device import session_config
     from .data import load_signs
 
-    data = load_signs(args.data_dir)
-    eval_sets = {"train": (data.X_train, data.Y_train), "test": (data.X_test, data.Y_test)}
-    changes = hparam_changes(args)
+    changes = hparam_changes(args)  # nonsense is refused before the data is read
     if args.resume:
         epochs = changes.pop("num_epochs", None)
         cfg = training.resume_config(args.resume, epochs=epochs, **changes)
     else:
         cfg = TrainConfig(**changes)
-    training.check_inputs(cfg, data.X_train, data.Y_train, eval_sets)
     session_config(args.device)  # refuse a missing GPU before making a run folder
+    data = load_signs(args.data_dir)
+    eval_sets = {"train": (data.X_train, data.Y_train), "test": (data.X_test, data.Y_test)}
+    training.check_inputs(cfg, data.X_train, data.Y_train, eval_sets)
     run_dir = args.resume or args.out or training.new_run_dir(args.runs_root)
     print(f"run folder: {run_dir}", file=sys.stderr)
     result = training.train(

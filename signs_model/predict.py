@@ -1,5 +1,4 @@
 """Prediction: the course helper's ``predict`` and predicting photos with a trained run."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +112,3 @@ def load_parameters(run_dir):
     """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
     with np.load(Path(run_dir) / "parameters.npz") as f:
         return dict(f)
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
