@@ -84,6 +84,27 @@ def backward(A, Y):
     return A - Y
 
 
+def numerical_gradient(f, Z, h=1e-6):
+    """Central finite differences of a scalar function ``f`` at ``Z``: the gradient check.
+
+    Args:
+        f: function of an array shaped like ``Z`` returning a float.
+        Z: the point, any shape (float64 for a precise check).
+        h: step.
+
+    Returns:
+        Array like ``Z`` with ``(f(Z + h e_i) - f(Z - h e_i)) / 2h`` per entry.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    grad = np.zeros_like(Z)
+    for idx in np.ndindex(*Z.shape):
+        plus, minus = Z.copy(), Z.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        grad[idx] = (f(plus) - f(minus)) / (2 * h)
+    return grad
+
+
 def initialize(n_x, C, seed):
     """Small random weights and zero biases for a linear softmax classifier.
 
