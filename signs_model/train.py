@@ -247,6 +247,7 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     with graph.as_default():
         spec = build_graph(cfg, n_x, n_y, (n_x, m) if engine == "fast" else None)
     sess = tf.Session(graph=graph, config=session_config)
+    writer = None
     try:
         with graph.as_default():
             sess.run(tf.global_variables_initializer())
@@ -260,13 +261,13 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
         result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned,
                              engine, run_dir, writer, checkpoint_every, eval_every,
                              print_every, progress)
-        if writer:
-            writer.close()
         result["metrics"]["device"] = devices.describe(device)
         if run_dir is not None:
             _finish_run(run_dir, cfg, result)
         return result
     finally:
+        if writer:
+            writer.close()  # flush the events, also after a divergence or Ctrl-C
         sess.close()
 
 
