@@ -9,6 +9,7 @@ import importlib.util
 import json
 import sys
 
+from .config import OPTIMIZERS
 from .errors import SignsError
 
 def _units(text):
@@ -23,6 +24,13 @@ def add_data_arg(p):
                    "(default: $SIGNS_DATA_DIR, else datasets/)")
 
 
+def add_device_arg(p):
+    from .device import DEVICES
+
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="auto: a GPU if TensorFlow sees one; gpu: refuse to run without one")
+
+
 def add_hparam_args(p, resume=False):
     """Hyperparameter flags shared by train (and resume). None means: keep the default/saved value."""
     g = p.add_argument_group("hyperparameters (defaults: the course's)")
@@ -34,7 +42,7 @@ def add_hparam_args(p, resume=False):
     if not resume:
         g.add_argument("--tf-seed", type=int, help="graph-level seed (default 1)")
         g.add_argument("--hidden-units", type=_units, help="hidden layer sizes (default 25,12)")
-        g.add_argument("--optimizer", choices=("gd", "momentum", "rmsprop", "adam"), help="default adam")
+        g.add_argument("--optimizer", choices=OPTIMIZERS, help="default adam")
         g.add_argument("--batch-norm", action="store_true", default=None,
                        help="batch norm on every hidden layer (their b is dropped)")
     g.add_argument("--beta", type=float, help="momentum's beta (default 0.9)")
@@ -133,6 +141,8 @@ def cmd_data_build(args):
 
 
 def build_parser():
+    from .train import ENGINES
+
     parser = argparse.ArgumentParser(prog="signs", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -142,9 +152,9 @@ def build_parser():
     p.add_argument("--runs-root", default="runs", help="where new run folders go (default runs/)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint "
                    "(panda: change --learning-rate, add --epochs)")
-    p.add_argument("--engine", choices=("fast", "feed"), default="fast",
+    p.add_argument("--engine", choices=ENGINES, default="fast",
                    help="fast: whole epochs in the graph (default); feed: the course's feed_dict loop")
-    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    add_device_arg(p)
     p.add_argument("--checkpoint-every", type=int, default=100, metavar="N",
                    help="save a checkpoint every N epochs (default 100; Ctrl-C also saves)")
     p.add_argument("--print-every", type=int, default=100, metavar="N",
@@ -158,7 +168,7 @@ def build_parser():
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--batch-size", type=int, default=256, help="images per session run")
-    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    add_device_arg(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("data", help="inspect or build the SIGNS h5 files")

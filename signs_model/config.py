@@ -6,11 +6,10 @@ graph seed 1.
 """
 import dataclasses
 import json
-import math
 import re
 from dataclasses import dataclass
 
-from .errors import SignsError
+from .errors import SignsError, is_number
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 RUN_KEYS = ("engine", "device", "history", "notes")  # params.json keys that are not hyperparameters
@@ -46,10 +45,7 @@ class TrainConfig:
         def is_int(v):
             return isinstance(v, int) and not isinstance(v, bool)
 
-        def is_num(v):
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-        if not is_num(self.learning_rate) or self.learning_rate <= 0:
+        if not is_number(self.learning_rate) or self.learning_rate <= 0:
             bad("learning_rate", "a positive number")
         for name in ("num_epochs", "minibatch_size"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
@@ -59,14 +55,14 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             bad("optimizer", "one of " + ", ".join(OPTIMIZERS))
         for name in ("beta", "beta1", "beta2", "bn_momentum"):
-            if not is_num(getattr(self, name)) or not 0 <= getattr(self, name) < 1:
+            if not is_number(getattr(self, name)) or not 0 <= getattr(self, name) < 1:
                 bad(name, "in [0, 1)")
-        if not is_num(self.epsilon) or self.epsilon <= 0:
+        if not is_number(self.epsilon) or self.epsilon <= 0:
             bad("epsilon", "> 0")
         for name in ("decay_rate", "l2_lambda"):
-            if not is_num(getattr(self, name)) or getattr(self, name) < 0:
+            if not is_number(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, ">= 0")
-        if not is_num(self.keep_prob) or not 0 < self.keep_prob <= 1:
+        if not is_number(self.keep_prob) or not 0 < self.keep_prob <= 1:
             bad("keep_prob", "in (0, 1]")
         if not isinstance(self.batch_norm, bool):
             bad("batch_norm", "true or false")

@@ -148,21 +148,33 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     return [(X[:, k:k + mini_batch_size], Y[:, k:k + mini_batch_size]) for k in starts]
 
 
+def stratified_mask(labels, fraction, seed=0):
+    """A seeded boolean mask choosing ``fraction`` of each class's examples (at least one).
+
+    Args:
+        labels: (m,) int class labels.
+    Returns:
+        (m,) bool array, True for the chosen examples.
+    """
+    if not 0 < fraction < 1:
+        raise SignsError(f"dev fraction must be in (0, 1), got {fraction}")
+    labels = np.asarray(labels)
+    rng = np.random.RandomState(seed)
+    chosen = np.zeros(labels.size, dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = max(1, int(round(fraction * idx.size)))
+        chosen[rng.choice(idx, size=n, replace=False)] = True
+    return chosen
+
+
 def dev_split(X, Y, fraction, seed=0):
     """Carve a stratified, seeded dev set from (X, Y): each class gives ``fraction`` of its examples.
 
     Returns:
         X_train, Y_train, X_dev, Y_dev (columns in their original order).
     """
-    if not 0 < fraction < 1:
-        raise SignsError(f"dev fraction must be in (0, 1), got {fraction}")
-    labels = np.argmax(Y, axis=0)
-    rng = np.random.RandomState(seed)
-    dev = np.zeros(labels.size, dtype=bool)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        n = max(1, int(round(fraction * idx.size)))
-        dev[rng.choice(idx, size=n, replace=False)] = True
+    dev = stratified_mask(np.argmax(Y, axis=0), fraction, seed)
     return X[:, ~dev], Y[:, ~dev], X[:, dev], Y[:, dev]
 
 
@@ -213,11 +225,7 @@ def build_dataset(folder, out_dir, test_fraction=0.1, seed=0):
     classes = np.arange(labels.max() + 1)
     order = np.random.RandomState(seed).permutation(labels.size)
     images, labels = images[order], labels[order]
-    Y = convert_to_one_hot(labels, classes.size)
-    idx = np.arange(labels.size)[None, :].astype(float)
-    _, _, test_idx, _ = dev_split(idx, Y, test_fraction, seed)
-    test = np.zeros(labels.size, dtype=bool)
-    test[test_idx.ravel().astype(int)] = True
+    test = stratified_mask(labels, test_fraction, seed)
     write_dataset(out_dir, (images[~test], labels[~test]), (images[test], labels[test]), classes)
     return {"out_dir": str(out_dir), "train": int((~test).sum()), "test": int(test.sum()),
             "classes": classes.tolist()}

@@ -1,9 +1,15 @@
-"""The one exception type the package raises for bad input.
+"""The one exception type the package raises for bad input, and the number check behind it.
 
 The CLI turns it into one line on stderr and a non-zero exit; library users
 catch it (it is a ``ValueError``) or let it propagate.
 """
+import math
 
 
 class SignsError(ValueError):
     """A user-facing error: the message names what was wrong and what was expected."""
+
+
+def is_number(v):
+    """A finite int or float, and not a bool (True is an int to Python, not a learning rate)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -28,8 +28,8 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from . import train as training
-from .config import TrainConfig
-from .errors import SignsError
+from .config import OPTIMIZERS, TrainConfig
+from .errors import SignsError, is_number
 from .files import atomic_write_bytes, write_csv
 from .plots import finish
 
@@ -54,7 +54,7 @@ def regularizers(l2_lambdas=(0.1, 1.0), keep_probs=(0.9, 0.7)):
 def log_spaced(lr_min, lr_max, points):
     """``points`` learning rates evenly spaced in log10 from ``lr_min`` to ``lr_max``, both included."""
     for name, v in (("lr_min", lr_min), ("lr_max", lr_max)):
-        if not _is_number(v) or v <= 0:
+        if not is_number(v) or v <= 0:
             raise SignsError(f"{name} must be a number > 0, got {v!r}")
     if not lr_min < lr_max:
         raise SignsError(f"lr_min must be smaller than lr_max, got {lr_min!r} and {lr_max!r}")
@@ -230,10 +230,6 @@ def _check_grid(learning_rates):
     return lrs
 
 
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _fmt(v, spec=".4f"):
     return "NaN" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
@@ -391,7 +387,7 @@ def add_subcommands(subparsers):
     q.add_argument("--lr-max", type=float, default=1e-1, help="largest learning rate (default 1e-1)")
     q.add_argument("--points", type=int, default=7, metavar="K",
                    help="learning rates, log-spaced from --lr-min to --lr-max (default 7)")
-    q.add_argument("--optimizer", choices=("gd", "momentum", "rmsprop", "adam"), default="adam")
+    q.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     q.add_argument("--dev-fraction", type=float, default=0.2,
                    help="share of the training set held out, per class, to judge runs (default 0.2)")
     q.add_argument("--seed", type=int, default=3, help="minibatch and dev split seed (default 3)")

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signs_model.errors import SignsError
+from .config import OPTIMIZERS
+from .errors import SignsError, is_number
 
 SCALES = ("linear", "int", "log", "one_minus_log", "choice")
-OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 _HIDDEN = re.compile(r"hidden_units_[1-9][0-9]*")
 _INT_NAMES = ("minibatch_size", "num_epochs")
 # name -> (test on a value, what the test means); checked on bounds and choices.
@@ -41,10 +41,6 @@ _RANGES = {
     "minibatch_size": _AT_LEAST_1, "num_epochs": _AT_LEAST_1,
     "beta": _BETA, "beta1": _BETA, "beta2": _BETA,
 }
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _kind(name):
@@ -66,7 +62,7 @@ def _check_value(name, v, what):
     if kind == "bool" and not isinstance(v, bool):
         raise SignsError(f"{name}: {what} must be true or false, got {v!r}")
     if kind in ("int", "float"):
-        if not _is_number(v) or (kind == "int" and not float(v).is_integer()):
+        if not is_number(v) or (kind == "int" and not float(v).is_integer()):
             wanted = "integer" if kind == "int" else "number"
             raise SignsError(f"{name}: {what} must be a finite {wanted}, got {v!r}")
         test, meaning = _RANGES.get(name, _AT_LEAST_1)  # hidden_units_k >= 1
@@ -124,7 +120,7 @@ class Param:
             v = getattr(self, key)
             if v is None:
                 raise SignsError(f"{n}: {self.scale} scale needs '{key}'")
-            if not _is_number(v):
+            if not is_number(v):
                 raise SignsError(f"{n}: {key} must be a finite number, got {v!r}")
             if self.scale == "int":
                 if not float(v).is_integer():
@@ -280,10 +276,10 @@ class SearchSpace(Mapping):
             raise SignsError("trials must be a list of dicts (hyperparameters + 'score')")
         if fraction is None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
             raise SignsError(f"top_k must be a positive int, got {top_k!r}")
-        if fraction is not None and not (_is_number(fraction) and 0 < fraction <= 1):
+        if fraction is not None and not (is_number(fraction) and 0 < fraction <= 1):
             raise SignsError(f"fraction must be a number in (0, 1], got {fraction!r}")
         for key, v in (("margin", margin), ("min_width", min_width)):
-            if not (_is_number(v) and v >= 0):
+            if not (is_number(v) and v >= 0):
                 raise SignsError(f"{key} must be a number >= 0, got {v!r}")
         scored = []
         for i, t in enumerate(trials):
@@ -307,7 +303,7 @@ def _zoom_axis(p, values, margin, min_width):
         if unknown:
             raise SignsError(f"{p.name}: top trial value {unknown[0]!r} is not one of {p.values}")
         return Param(p.name, "choice", values=[v for v in p.values if v in values])
-    if not all(_is_number(v) for v in values):
+    if not all(is_number(v) for v in values):
         raise SignsError(f"{p.name}: every top trial needs a finite number, got {values}")
     x = np.clip(np.asarray(values, dtype=float), p.low, p.high)
     full_lo, full_hi = sorted(_to_t(p.scale, [p.low, p.high]))

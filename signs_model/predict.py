@@ -33,6 +33,12 @@ def predict(X, parameters):
         return sess.run(p, feed_dict={x: X})
 
 
+def load_parameters(run_dir):
+    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
+    with np.load(Path(run_dir) / "parameters.npz") as f:
+        return dict(f)
+
+
 class Predictor:
     """A trained run loaded for inference: its network in a graph of its own, one open session.
 
@@ -47,8 +53,7 @@ class Predictor:
                 raise SignsError(f"{run_dir}: no {name}; expected a finished run folder "
                                  f"from 'signs train' (resume an interrupted one with --resume)")
         self.config = TrainConfig.load(run_dir / "params.json")
-        with np.load(run_dir / "parameters.npz") as f:
-            values = dict(f)
+        values = load_parameters(run_dir)
         n_x, n_y = values["W1"].shape[1], values[f"W{len(self.config.hidden_units) + 1}"].shape[0]
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -106,9 +111,3 @@ class Predictor:
 
     def close(self):
         self.session.close()
-
-
-def load_parameters(run_dir):
-    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
-    with np.load(Path(run_dir) / "parameters.npz") as f:
-        return dict(f)

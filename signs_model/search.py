@@ -418,7 +418,7 @@ def cmd_tune(args):
 
 def add_subcommands(subparsers):
     """Register ``signs tune`` on the CLI's subparsers."""
-    from .cli import add_data_arg  # here, not at the top: the CLI imports this module
+    from .cli import add_data_arg, add_device_arg  # here, not at the top: the CLI imports this module
     p = subparsers.add_parser("tune", help="random hyperparameter search, coarse to fine, in parallel")
     p.add_argument("--space", metavar="FILE", help="search space JSON (default: learning_rate, "
                    "beta1, minibatch_size, hidden_units_1, hidden_units_2)")
@@ -440,5 +440,5 @@ def add_subcommands(subparsers):
     p.add_argument("--dry-run", action="store_true",
                    help="print round 0's sampled configurations as JSON lines; train nothing")
     add_data_arg(p)
-    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    add_device_arg(p)
     p.set_defaults(func=cmd_tune)

@@ -78,10 +78,7 @@ def build_graph(cfg, n_x, n_y, train_shape=None):
         "ZL": ZL, "cost": cost, "train_op": train_op,
         "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
         "model_variables": model_variables,
-        "epochs_done": tf.Variable(0, trainable=False, name="epochs_done", dtype=tf.int64),
     }
-    spec["epochs_done_in"] = tf.placeholder(tf.int64, ())
-    spec["set_epochs_done"] = spec["epochs_done"].assign(spec["epochs_done_in"])
     if train_shape is not None:
         spec.update(_build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer))
     spec["saver"] = tf.train.Saver(max_to_keep=2)
@@ -321,7 +318,7 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned, en
         if run_dir is None:
             return
         write_csv(run_dir / "costs.csv", ["epoch", "cost"], enumerate(costs))
-        sess.run(spec["set_epochs_done"], {spec["epochs_done_in"]: epochs})
+        # The checkpoint's step is the number of epochs done (load_run reads it back).
         spec["saver"].save(sess, str(run_dir / "checkpoints" / "model.ckpt"), global_step=epochs,
                            write_meta_graph=False)
 
@@ -362,8 +359,8 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned, en
                 save(epoch + 1)
             if stop.set and not last:
                 bar.close()
-                raise KeyboardInterrupt(f"stopped after epoch {epoch}; checkpoint saved"
-                                        + (f" in {run_dir}" if run_dir else ""))
+                raise KeyboardInterrupt(f"stopped after epoch {epoch}" + (
+                    f"; checkpoint saved in {run_dir}" if run_dir else ""))
     bar.close()
     seconds = time.perf_counter() - t0
     if eval_sets and not metrics:
