@@ -12,11 +12,16 @@ import sys
 from .config import OPTIMIZERS
 from .errors import SignsError
 
-def _units(text):
-    try:
-        return tuple(int(u) for u in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated ints like 25,12, got {text!r}")
+
+def comma_separated(convert, example):
+    """An argparse type: "25,12" -> (25, 12) with ``convert`` applied to each item."""
+    def parse(text):
+        try:
+            return tuple(convert(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated values like {example}, "
+                                             f"got {text!r}") from None
+    return parse
 
 
 def add_data_arg(p):
@@ -41,7 +46,8 @@ def add_hparam_args(p, resume=False):
     g.add_argument("--decay-rate", type=float, help="alpha = alpha0 / (1 + decay_rate * epoch) (default 0)")
     if not resume:
         g.add_argument("--tf-seed", type=int, help="graph-level seed (default 1)")
-        g.add_argument("--hidden-units", type=_units, help="hidden layer sizes (default 25,12)")
+        g.add_argument("--hidden-units", type=comma_separated(int, "25,12"),
+                       help="hidden layer sizes (default 25,12)")
         g.add_argument("--optimizer", choices=OPTIMIZERS, help="default adam")
         g.add_argument("--batch-norm", action="store_true", default=None,
                        help="batch norm on every hidden layer (their b is dropped)")

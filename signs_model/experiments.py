@@ -321,15 +321,6 @@ def plot_lr_range(rows, summary, path=None, show=None, chance=None):
 
 # --- the `signs experiment` command ------------------------------------------
 
-def _floats(text):
-    import argparse
-
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 0.1,1, got {text!r}")
-
-
 def _report_line(row):
     what = (f"lr {row['learning_rate']:.3g} {_variant(row['batch_norm'])}" if "learning_rate" in row
             else row["name"])
@@ -373,7 +364,7 @@ def cmd_regularization(args):
 
 def add_subcommands(subparsers):
     """Register ``signs experiment bn-lr-range`` and ``signs experiment regularization``."""
-    from .cli import add_data_arg
+    from .cli import add_data_arg, comma_separated
 
     p = subparsers.add_parser("experiment", help="batch norm's learning-rate range; regularizers compared")
     sub = p.add_subparsers(dest="experiment", required=True)
@@ -401,9 +392,11 @@ def add_subcommands(subparsers):
                    help="where regularization.csv/.md go (default runs/regularization)")
     q.add_argument("--epochs", type=int, default=1500, help="epochs per run (default 1500, the course's)")
     q.add_argument("--learning-rate", type=float, default=1e-4, help="default 0.0001, the course's")
-    q.add_argument("--l2-lambdas", type=_floats, default=(0.1, 1.0), metavar="L,L",
+    q.add_argument("--l2-lambdas", type=comma_separated(float, "0.1,1"), default=(0.1, 1.0),
+                   metavar="L,L",
                    help="L2 lambdas to try (default 0.1,1)")
-    q.add_argument("--keep-probs", type=_floats, default=(0.9, 0.7), metavar="P,P",
+    q.add_argument("--keep-probs", type=comma_separated(float, "0.9,0.7"), default=(0.9, 0.7),
+                   metavar="P,P",
                    help="dropout keep probabilities to try (default 0.9,0.7)")
     q.add_argument("--seed", type=int, default=3, help="minibatch seed (default 3, the course's)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
