@@ -1,6 +1,6 @@
 # make train : create .venv, install, train the course's model on SIGNS and report accuracy
 # make test  : create/update .venv and run the whole test suite
-# Data: put train_signs.h5/test_signs.h5 in datasets/, or set SIGNS_DATA_DIR.
+# Data: ships in datasets/ (train_signs.h5, test_signs.h5); SIGNS_DATA_DIR points elsewhere.
 
 PYTHON ?= python3
 VENV   := .venv

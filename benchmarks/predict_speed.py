@@ -25,7 +25,8 @@ def main():
     parser.add_argument("--run", required=True, help="a finished run folder")
     parser.add_argument("--images", type=int, default=1200)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--own-images", default=str(ROOT.parent / "shared" / "own_images"))
+    parser.add_argument("--own-images", default=str(ROOT / "images"),
+                        help="folder of .jpg photos to copy (default: the repo's images/)")
     args = parser.parse_args()
 
     sources = sorted(Path(args.own_images).glob("*.jpg"))

@@ -8,7 +8,7 @@ The worker counts take turns, ``--repeat`` times, so a load spike from other
 processes does not land on one count only; the table shows the best and the
 median of the repeats.
 
-    SIGNS_DATA_DIR=/work/shared/datasets .venv/bin/python benchmarks/search_speed.py
+    .venv/bin/python benchmarks/search_speed.py
 
 Prints a table, then one JSON line with the numbers.
 """

@@ -24,6 +24,17 @@ def comma_separated(convert, example):
     return parse
 
 
+def non_negative_int(text):
+    """An argparse type for counts where 0 means "never"."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an int >= 0, got {text!r}")
+    return value
+
+
 def add_data_arg(p):
     p.add_argument("--data-dir", help="folder with train_signs.h5 and test_signs.h5 "
                    "(default: $SIGNS_DATA_DIR, else datasets/)")
@@ -74,6 +85,7 @@ def hparam_changes(args):
 
 
 def cmd_train(args):
+    from . import runs
     from . import train as training
     from .config import TrainConfig
     from .device import session_config
@@ -89,7 +101,7 @@ def cmd_train(args):
     data = load_signs(args.data_dir)
     eval_sets = {"train": (data.X_train, data.Y_train), "test": (data.X_test, data.Y_test)}
     training.check_inputs(cfg, data.X_train, data.Y_train, eval_sets)
-    run_dir = args.resume or args.out or training.new_run_dir(args.runs_root)
+    run_dir = args.resume or args.out or runs.new_run_dir(args.runs_root)
     print(f"run folder: {run_dir}", file=sys.stderr)
     result = training.train(
         cfg, data.X_train, data.Y_train, eval_sets, run_dir=run_dir, engine=args.engine, device=args.device, resume=bool(args.resume),
@@ -104,8 +116,9 @@ def cmd_train(args):
 
 def cmd_predict(args):
     from .device import session_config
-    from .predict import Predictor
+    from .predict import Predictor, check_batch_size
 
+    check_batch_size(args.batch_size)
     predictor = Predictor(args.run, session_config(args.device))
     failed = 0
     try:
@@ -150,6 +163,7 @@ def build_parser():
     from .train import ENGINES
 
     parser = argparse.ArgumentParser(prog="signs", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train the network on SIGNS (the course's model by default)")
@@ -161,9 +175,9 @@ def build_parser():
     p.add_argument("--engine", choices=ENGINES, default="fast",
                    help="fast: whole epochs in the graph (default); feed: the course's feed_dict loop")
     add_device_arg(p)
-    p.add_argument("--checkpoint-every", type=int, default=100, metavar="N",
+    p.add_argument("--checkpoint-every", type=non_negative_int, default=100, metavar="N",
                    help="save a checkpoint every N epochs (default 100; Ctrl-C also saves)")
-    p.add_argument("--print-every", type=int, default=100, metavar="N",
+    p.add_argument("--print-every", type=non_negative_int, default=100, metavar="N",
                    help="print the cost every N epochs (default 100, as the course; 0: never)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_hparam_args(p)
@@ -197,14 +211,26 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
+        return version("signs-model")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
         return args.func(args) or 0
     except SignsError as e:
         print(f"signs: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a file or folder the checks above could not foresee (a disk filling up)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"signs: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as e:
         print(f"signs: interrupted{': ' + str(e) if str(e) else ''}", file=sys.stderr)
         return 130

@@ -5,7 +5,6 @@ The defaults are the course's: a 25-12-6 network, Adam with learning rate
 graph seed 1.
 """
 import dataclasses
-import json
 import re
 from dataclasses import dataclass
 
@@ -13,6 +12,9 @@ from .errors import SignsError, is_number
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 RUN_KEYS = ("engine", "device", "history", "notes")  # params.json keys that are not hyperparameters
+MAX_SEED = 2**32 - 1     # NumPy's RandomState takes seeds in [0, 2**32 - 1]
+MAX_TF_SEED = 2**31 - 1
+FLOAT32_MAX = 3.4028234663852886e38  # the network computes in float32: larger values become inf
 
 
 @dataclass
@@ -32,7 +34,7 @@ class TrainConfig:
     l2_lambda: float = 0.0
     keep_prob: float = 1.0
     seed: int = 3            # minibatch shuffling: epoch e uses seed + 1 + e
-    tf_seed: int = 1         # graph-level seed (tf.set_random_seed)
+    tf_seed: int = 1         # graph-level seed (tf.set_random_seed) and dropout's masks
 
     def __post_init__(self):
         self.hidden_units = tuple(self.hidden_units)
@@ -47,6 +49,10 @@ class TrainConfig:
 
         if not is_number(self.learning_rate) or self.learning_rate <= 0:
             bad("learning_rate", "a positive number")
+        for name in ("learning_rate", "l2_lambda"):
+            if is_number(getattr(self, name)) and getattr(self, name) > FLOAT32_MAX:
+                raise SignsError(f"{name} must be at most {FLOAT32_MAX:.3g} (the largest float32, "
+                                 f"in which the network computes), got {getattr(self, name):g}")
         for name in ("num_epochs", "minibatch_size"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 bad(name, "a positive int")
@@ -66,9 +72,12 @@ class TrainConfig:
             bad("keep_prob", "in (0, 1]")
         if not isinstance(self.batch_norm, bool):
             bad("batch_norm", "true or false")
-        for name in ("seed", "tf_seed"):
-            if not is_int(getattr(self, name)) or getattr(self, name) < 0:
-                bad(name, "a non-negative int")
+        if not is_int(self.seed) or not 0 <= self.seed <= MAX_SEED - self.num_epochs:
+            # Epoch e shuffles with seed + 1 + e, which must stay a valid NumPy seed.
+            bad("seed", f"an int in [0, {MAX_SEED - self.num_epochs}] (epoch e shuffles with "
+                        f"seed + 1 + e, at most {MAX_SEED}, over {self.num_epochs} epochs)")
+        if not is_int(self.tf_seed) or not 0 <= self.tf_seed <= MAX_TF_SEED:
+            bad("tf_seed", f"an int in [0, {MAX_TF_SEED}]")
 
     def to_dict(self):
         d = dataclasses.asdict(self)
@@ -98,10 +107,3 @@ class TrainConfig:
             raise SignsError(f"unknown hyperparameter(s) {', '.join(unknown)}; "
                              f"expected some of {', '.join(sorted(names))}")
         return cls(**d)
-
-    @classmethod
-    def load(cls, path):
-        """Read a run's params.json (its run bookkeeping keys are skipped)."""
-        with open(path) as f:
-            d = json.load(f)
-        return cls.from_dict({k: v for k, v in d.items() if k not in RUN_KEYS})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SignsError
+from .errors import SignsError, is_number
 
 IMAGE_SHAPE = (64, 64, 3)
 N_X = int(np.prod(IMAGE_SHAPE))  # 12288 features per flattened image
@@ -47,13 +47,18 @@ def _read_split(path, split):
         raise SignsError(f"data file not found: {path} ({hint})")
     try:
         with h5py.File(path, "r") as f:
-            missing = [k for k in (f"{split}_set_x", f"{split}_set_y", "list_classes") if k not in f]
+            keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
+            missing = [k for k in keys if k not in f]
             if missing:
                 raise SignsError(f"{path}: missing key(s) {', '.join(missing)}; "
                                  f"expected {split}_set_x, {split}_set_y, list_classes")
-            x = np.array(f[f"{split}_set_x"][:])
-            y = np.array(f[f"{split}_set_y"][:])
-            classes = np.array(f["list_classes"][:])
+            for k in keys:
+                if not isinstance(f[k], h5py.Dataset):
+                    kind = type(f[k]).__name__  # Group or Datatype
+                    raise SignsError(f"{path}: {k} is an HDF5 {kind}, not a dataset; "
+                                     f"expected {k} to be an array")
+            # [()] reads any shape, even a scalar; the checks below then name what is wrong
+            x, y, classes = (np.array(f[k][()]) for k in keys)
     except SignsError:
         raise
     except (OSError, KeyError, ValueError) as e:
@@ -62,6 +67,8 @@ def _read_split(path, split):
     if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or x.dtype != np.uint8:
         raise SignsError(f"{path}: {split}_set_x has shape {x.shape} dtype {x.dtype}; "
                          f"expected (m, 64, 64, 3) uint8")
+    if x.shape[0] == 0:
+        raise SignsError(f"{path}: {split}_set_x holds no images; expected at least one")
     if y.ndim != 1 or y.shape[0] != x.shape[0] or not np.issubdtype(y.dtype, np.integer):
         raise SignsError(f"{path}: {split}_set_y has shape {y.shape} dtype {y.dtype}; "
                          f"expected ({x.shape[0]},) integers, one label per image")
@@ -148,16 +155,22 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     return [(X[:, k:k + mini_batch_size], Y[:, k:k + mini_batch_size]) for k in starts]
 
 
-def stratified_mask(labels, fraction, seed=0):
+def check_fraction(fraction, name):
+    """Refuse a split fraction outside (0, 1), naming the argument (``dev_fraction``, ``test_fraction``)."""
+    if not (is_number(fraction) and 0 < fraction < 1):
+        raise SignsError(f"{name} must be a number in (0, 1), got {fraction!r}")
+
+
+def stratified_mask(labels, fraction, seed=0, name="fraction"):
     """A seeded boolean mask choosing ``fraction`` of each class's examples (at least one).
 
     Args:
         labels: (m,) int class labels.
+        name: what the caller calls ``fraction``, for the message if it is out of range.
     Returns:
         (m,) bool array, True for the chosen examples.
     """
-    if not 0 < fraction < 1:
-        raise SignsError(f"dev fraction must be in (0, 1), got {fraction}")
+    check_fraction(fraction, name)
     labels = np.asarray(labels)
     rng = np.random.RandomState(seed)
     chosen = np.zeros(labels.size, dtype=bool)
@@ -174,21 +187,29 @@ def dev_split(X, Y, fraction, seed=0):
     Returns:
         X_train, Y_train, X_dev, Y_dev (columns in their original order).
     """
-    dev = stratified_mask(np.argmax(Y, axis=0), fraction, seed)
+    dev = stratified_mask(np.argmax(Y, axis=0), fraction, seed, name="dev_fraction")
     return X[:, ~dev], Y[:, ~dev], X[:, dev], Y[:, dev]
 
 
 def write_dataset(out_dir, train, test, classes):
-    """Write the course h5 pair atomically. ``train``/``test`` are (images uint8, labels int)."""
+    """Write the course h5 pair atomically. ``train``/``test`` are (images uint8, labels int).
+
+    Same keys, shapes and dtypes as the course's files, stored gzip-compressed
+    with one image per chunk (the shipped ``datasets/`` was written this way):
+    any HDF5 reader opens them unchanged, at about 60% of the raw size.
+    """
     import h5py
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for split, (x, y) in (("train", train), ("test", test)):
+        x = np.asarray(x, dtype=np.uint8)
         final = out_dir / FILES[split]
         tmp = final.with_name(final.name + ".tmp")
         with h5py.File(tmp, "w") as f:
-            f.create_dataset(f"{split}_set_x", data=np.asarray(x, dtype=np.uint8))
+            # chunks need a non-empty shape; an empty split (refused on reading) stays unchunked
+            layout = dict(chunks=(1, *x.shape[1:]), compression="gzip") if x.size else {}
+            f.create_dataset(f"{split}_set_x", data=x, **layout)
             f.create_dataset(f"{split}_set_y", data=np.asarray(y, dtype=np.int64))
             f.create_dataset("list_classes", data=np.asarray(classes, dtype=np.int64))
         os.replace(tmp, final)
@@ -207,9 +228,10 @@ def build_dataset(folder, out_dir, test_fraction=0.1, seed=0):
     """
     from .images import load_image
 
+    check_fraction(test_fraction, "test_fraction")  # before reading any photo
     folder = Path(folder)
     if not folder.is_dir():
-        raise SignsError(f"--from {folder}: not a folder; expected a folder of 64x64 photos")
+        raise SignsError(f"{folder}: not a folder; expected a folder of photos")
     items = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder)
@@ -225,7 +247,10 @@ def build_dataset(folder, out_dir, test_fraction=0.1, seed=0):
     classes = np.arange(labels.max() + 1)
     order = np.random.RandomState(seed).permutation(labels.size)
     images, labels = images[order], labels[order]
-    test = stratified_mask(labels, test_fraction, seed)
+    test = stratified_mask(labels, test_fraction, seed, name="test_fraction")
+    if test.all():
+        raise SignsError(f"test_fraction {test_fraction} puts all {labels.size} photos in the test "
+                         f"set; expected a smaller test_fraction or more photos per class")
     write_dataset(out_dir, (images[~test], labels[~test]), (images[test], labels[test]), classes)
     return {"out_dir": str(out_dir), "train": int((~test).sum()), "test": int(test.sum()),
             "classes": classes.tolist()}

@@ -11,7 +11,9 @@ and what L2, dropout and batch norm each do to test accuracy.
 
 Each writes a CSV, a Markdown table and (for the learning rates) a figure into
 ``out_dir``. A run whose cost becomes NaN or infinite (``train.Diverged``) is a
-result, not a crash: its accuracies are NaN and its status is ``diverged``.
+result, not a crash: its accuracies are NaN, its status is ``diverged`` and its
+reason says when the cost broke and which values to lower. A learning rate or
+l2_lambda beyond float32's range is refused before any training.
 
 Example:
     >>> good_lr_range([1e-4, 1e-3, 1e-2, 1e-1], [0.5, 0.95, 1.0, 0.2])
@@ -34,9 +36,9 @@ from .files import atomic_write_bytes, write_csv
 from .plots import finish
 
 LR_RANGE_FIELDS = ("learning_rate", "batch_norm", "dev_accuracy", "train_accuracy", "final_cost",
-                   "status")
+                   "status", "reason")
 REG_FIELDS = ("name", "l2_lambda", "keep_prob", "batch_norm", "train_accuracy", "test_accuracy",
-              "final_cost", "seconds", "status")
+              "final_cost", "seconds", "status", "reason")
 GOOD_FRACTION = 0.9  # "good" learning rates reach 90% of the variant's best dev accuracy
 
 GoodRange = namedtuple("GoodRange", "best best_lr low high decades at_edge")
@@ -124,6 +126,7 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
     """
     lrs = _check_grid(learning_rates).tolist()
     base = TrainConfig(num_epochs=epochs, seed=seed, hidden_units=hidden_units, optimizer=optimizer)
+    base.replace(learning_rate=lrs[-1])  # the largest learning rate is a valid one
     eval_sets = {"train": (X_train, Y_train), "dev": (X_dev, Y_dev)}
     training.check_inputs(base, X_train, Y_train, eval_sets)
     out = Path(out_dir) if out_dir is not None else None
@@ -204,17 +207,18 @@ def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, 
 
 
 def _train_one(cfg, X_train, Y_train, eval_sets):
-    """One in-memory run -> accuracies, final cost, seconds, status ("ok" or "diverged")."""
+    """One in-memory run -> accuracies, final cost, seconds, status ("ok" or "diverged"), reason."""
     t0 = time.perf_counter()
     try:
         metrics = training.train(cfg, X_train, Y_train, eval_sets, progress=False,
                                  eval_every=0)["metrics"]
-    except training.Diverged:
+    except training.Diverged as e:
         return {**{f"{name}_accuracy": math.nan for name in eval_sets}, "final_cost": math.nan,
-                "seconds": round(time.perf_counter() - t0, 1), "status": "diverged"}
+                "seconds": round(time.perf_counter() - t0, 1), "status": "diverged",
+                "reason": str(e)}
     return {**{f"{name}_accuracy": metrics[f"{name}_accuracy"] for name in eval_sets},
             "final_cost": metrics["final_cost"], "seconds": round(time.perf_counter() - t0, 1),
-            "status": "ok"}
+            "status": "ok", "reason": ""}
 
 
 def _check_grid(learning_rates):
@@ -238,6 +242,12 @@ def _variant(bn):
     return "with batch norm" if bn else "without batch norm"
 
 
+def _status(row):
+    """The status cell of a Markdown table: "ok", or "diverged: <reason>"."""
+    reason = row.get("reason", "").replace("|", "/")
+    return f"{row['status']}: {reason}" if reason else row["status"]
+
+
 def lr_range_markdown(rows, summary, header=""):
     """lr_range.md: the runs as a table, then per variant the best dev accuracy and the range width."""
     lines = ["# Learning-rate range with and without batch norm", ""]
@@ -248,7 +258,7 @@ def lr_range_markdown(rows, summary, header=""):
     for r in rows:
         lines.append(f"| {r['learning_rate']:.3g} | {'yes' if r['batch_norm'] else 'no'} | "
                      f"{_fmt(r['dev_accuracy'])} | {_fmt(r['train_accuracy'])} | "
-                     f"{_fmt(r['final_cost'])} | {r['status']} |")
+                     f"{_fmt(r['final_cost'])} | {_status(r)} |")
     lines += ["", f"Good learning rates: dev accuracy >= {GOOD_FRACTION:.0%} of the variant's best. "
               "The good range is the contiguous run of good grid points around the best, its "
               "width log10(high / low) measured on the grid (a lower bound; 'at the grid edge': "
@@ -284,7 +294,7 @@ def regularization_markdown(rows, header=""):
         lines.append(f"| {r['name']} | {r['l2_lambda']:g} | {r['keep_prob']:g} | "
                      f"{'yes' if r['batch_norm'] else 'no'} | {_fmt(r['train_accuracy'])} | "
                      f"{_fmt(r['test_accuracy'])} | {_fmt(r['final_cost'])} | "
-                     f"{_fmt(r['seconds'], '.1f')} | {r['status']} |")
+                     f"{_fmt(r['seconds'], '.1f')} | {_status(r)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -326,14 +336,15 @@ def _report_line(row):
             else row["name"])
     accs = " ".join(f"{k.replace('_accuracy', '')} {_fmt(row[k])}" for k in row
                     if k.endswith("_accuracy"))
-    print(f"{what}: {row['status']}, {accs}, {row['seconds']:.1f} s", file=sys.stderr)
+    print(f"{what}: {_status(row)}, {accs}, {row['seconds']:.1f} s", file=sys.stderr)
 
 
 def cmd_bn_lr_range(args):
     from .data import dev_split, load_signs
 
     lrs = log_spaced(args.lr_min, args.lr_max, args.points)
-    TrainConfig(num_epochs=args.epochs, optimizer=args.optimizer, seed=args.seed)  # refuse early
+    TrainConfig(num_epochs=args.epochs, optimizer=args.optimizer, seed=args.seed,
+                learning_rate=lrs[-1])  # refuse bad values before loading data
     data = load_signs(args.data_dir)
     X, Y, X_dev, Y_dev = dev_split(data.X_train, data.Y_train, args.dev_fraction, args.seed)
     result = bn_lr_range(X, Y, X_dev, Y_dev, lrs, args.epochs, seed=args.seed,
@@ -358,7 +369,8 @@ def cmd_regularization(args):
                             report=_report_line)
     for r in result["rows"]:
         print(f"{r['name']}: train accuracy {_fmt(r['train_accuracy'])}, "
-              f"test accuracy {_fmt(r['test_accuracy'])}")
+              f"test accuracy {_fmt(r['test_accuracy'])}"
+              + ("" if r["status"] == "ok" else f" ({_status(r)})"))
     print(f"wrote {', '.join(str(p) for p in result['files'])}")
 
 

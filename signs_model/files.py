@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,20 @@ def atomic_write_bytes(path, data):
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+    failpoint(f"replace-{path.name}")
     os.replace(tmp, path)
     return path
+
+
+def failpoint(name):
+    """Die here, as ``kill -9`` would, if $SIGNS_FAILPOINT names this point.
+
+    The fault tests use it to cut a run at exact places (after params.json,
+    after a checkpoint, between a temp file and its rename) and check that
+    what is left on disk resumes or restarts cleanly.
+    """
+    if os.environ.get("SIGNS_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def write_json(path, obj):

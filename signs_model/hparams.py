@@ -215,6 +215,10 @@ class SearchSpace(Mapping):
     def sample(self, n, seed):
         """Draw ``n`` random trials, each axis on its own scale.
 
+        Trial k is drawn from its own generator, seeded by ``(seed, k)``, so it
+        does not depend on ``n``: ``sample(4, s)`` is a prefix of ``sample(8, s)``,
+        and a search rerun with more trials keeps the ones it already ran.
+
         Args:
             n: number of trials (int >= 1).
             seed: int >= 0; the same seed gives the same trials.
@@ -225,17 +229,19 @@ class SearchSpace(Mapping):
             raise SignsError(f"n must be a positive int, got {n!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise SignsError(f"seed must be a non-negative int, got {seed!r}")
-        rng, columns = np.random.default_rng(seed), {}
+        return [self._sample_one(np.random.default_rng([seed, k])) for k in range(n)]
+
+    def _sample_one(self, rng):
+        trial = {}
         for name, p in self.items():
             if p.scale == "choice":
-                columns[name] = [p.values[i] for i in rng.integers(len(p.values), size=n)]
+                trial[name] = p.values[int(rng.integers(len(p.values)))]
             elif p.scale == "int":
-                columns[name] = [int(v) for v in rng.integers(p.low, p.high + 1, size=n)]
+                trial[name] = int(rng.integers(p.low, p.high + 1))
             else:
                 a, b = sorted(_to_t(p.scale, [p.low, p.high]))
-                x = np.clip(_from_t(p.scale, rng.uniform(a, b, size=n)), p.low, p.high)
-                columns[name] = [float(v) for v in x]
-        return [{name: columns[name][i] for name in self} for i in range(n)]
+                trial[name] = float(np.clip(_from_t(p.scale, rng.uniform(a, b)), p.low, p.high))
+        return trial
 
     def grid(self, points_per_axis):
         """All combinations of ``points_per_axis`` evenly spaced values per axis (on its scale).

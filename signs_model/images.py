@@ -14,8 +14,9 @@ def load_image(path, size=64):
     """Load a JPEG/PNG/... photo as (size, size, 3) uint8 RGB.
 
     EXIF rotation is applied, alpha is composited on white, grayscale and
-    palette images are converted to RGB, and the photo is resized to
-    size x size (squashed, as the course's ``imresize`` did).
+    palette images are converted to RGB (16-bit and float grayscale scaled down
+    to 8 bits), and the photo is resized to size x size (squashed, as the
+    course's ``imresize`` did).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -31,7 +32,9 @@ def load_image(path, size=64):
             if im.width * im.height > MAX_PIXELS:
                 raise SignsError(f"{path}: image is {im.width}x{im.height} pixels; expected at most "
                                  f"{MAX_PIXELS // 1_000_000} megapixels")
-            im = ImageOps.exif_transpose(im)
+            ImageOps.exif_transpose(im, in_place=True)  # in place: keeps the TIFF tags read below
+            if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+                im = _gray_to_8_bits(im)
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 rgba = im.convert("RGBA")
                 im = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -46,3 +49,25 @@ def load_image(path, size=64):
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise SignsError(f"{path}: not a readable image ({type(e).__name__}); "
                          f"expected a JPEG, PNG or other common photo format") from None
+
+
+def _gray_to_8_bits(im):
+    """A high-bit-depth grayscale image ("I;16", "I", "F") as 8-bit "L", scaled.
+
+    Pillow's convert("RGB") clips these modes at 255, so a 16-bit photo would
+    read as nearly all white. Integer samples keep their top 8 bits, as Pillow
+    does itself for 16-bit RGB PNGs; "I" holds 16-bit samples (PNG, PGM) unless
+    a TIFF says otherwise. Float samples are taken as [0, 1].
+    """
+    from PIL import Image
+
+    a = np.asarray(im)
+    if im.mode == "F":
+        a = np.round(np.clip(np.nan_to_num(a), 0, 1) * 255)
+    else:
+        bits = 16
+        if im.mode == "I" and hasattr(im, "tag_v2"):  # TIFF BitsPerSample, one or one per sample
+            # "I" is signed 32-bit: a 32-bit TIFF's non-negative samples span 31 bits
+            bits = min(31, max(8, int(np.max(im.tag_v2.get(258, 16)))))
+        a = np.clip(a.astype(np.int64), 0, 2**bits - 1) >> (bits - 8)
+    return Image.fromarray(a.astype(np.uint8))  # 2-D uint8: mode "L"

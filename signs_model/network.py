@@ -44,7 +44,7 @@ def initialize_parameters(layer_dims, batch_norm_hidden=False):
 
 
 def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
-                        bn_momentum=0.9, keep_prob=1.0):
+                        bn_momentum=0.9, keep_prob=1.0, dropout_seed=None):
     """Forward pass up to the last LINEAR (the softmax is folded into the cost).
 
     Args:
@@ -55,6 +55,9 @@ def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
         batch_norm_hidden: normalize every hidden Z (variables ``bn{l}/...``;
             they are created on first use and reused on later calls).
         keep_prob: inverted-dropout keep probability for hidden activations.
+        dropout_seed: int64 tensor of shape (2,) for reproducible masks (the
+            trainer passes (tf_seed, step), so a resumed run draws the masks an
+            uninterrupted one would); None uses TensorFlow's stateful dropout.
     Returns:
         ZL: (n_y, m) logits.
     """
@@ -71,12 +74,20 @@ def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
             return Z
         A = tf.nn.relu(Z)
         if keep_prob < 1.0:
-            A = _dropout(A, training, keep_prob, seed=l)
+            A = _dropout(A, training, keep_prob, l, dropout_seed)
 
 
-def _dropout(A, training, keep_prob, seed):
+def _dropout(A, training, keep_prob, layer, seed=None):
     """Inverted dropout: keep each unit with keep_prob and divide by it, only in training."""
-    drop = lambda: tf.nn.dropout(A, rate=1.0 - keep_prob, seed=seed)  # noqa: E731
+    def drop():
+        if seed is None:
+            return tf.nn.dropout(A, rate=1.0 - keep_prob, seed=layer)
+        # A stateless draw: the mask is a function of (seed, layer) alone, not of
+        # how many masks this session drew before.
+        layer_seed = seed * tf.constant([64, 1], tf.int64) + tf.constant([layer, 0], tf.int64)
+        keep = tf.random.stateless_uniform(tf.shape(A), layer_seed, dtype=A.dtype) < keep_prob
+        return A * tf.cast(keep, A.dtype) / keep_prob
+
     if isinstance(training, bool):
         return drop() if training else A
     return tf.cond(training, drop, lambda: A)

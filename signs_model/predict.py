@@ -1,14 +1,13 @@
 """Prediction: the course helper's ``predict`` and predicting photos with a trained run."""
-from pathlib import Path
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from . import network
-from .config import TrainConfig
+from . import network, runs
 from .data import flatten
 from .errors import SignsError
 from .images import load_image
+from .runs import load_parameters  # noqa: F401  (the course-era name, used by notebooks and tests)
 
 
 def forward_propagation_for_predict(X, parameters):
@@ -33,10 +32,11 @@ def predict(X, parameters):
         return sess.run(p, feed_dict={x: X})
 
 
-def load_parameters(run_dir):
-    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
-    with np.load(Path(run_dir) / "parameters.npz") as f:
-        return dict(f)
+def check_batch_size(batch_size):
+    """Refuse a batch size that is not a positive int (0 would never advance, -1 predicts nothing)."""
+    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not is_int or batch_size < 1:
+        raise SignsError(f"batch_size must be a positive int, got {batch_size!r}")
 
 
 class Predictor:
@@ -47,29 +47,29 @@ class Predictor:
     """
 
     def __init__(self, run_dir, session_config=None):
-        run_dir = Path(run_dir)
-        for name in ("params.json", "parameters.npz"):
-            if not (run_dir / name).is_file():
-                raise SignsError(f"{run_dir}: no {name}; expected a finished run folder "
-                                 f"from 'signs train' (resume an interrupted one with --resume)")
-        self.config = TrainConfig.load(run_dir / "params.json")
-        values = load_parameters(run_dir)
-        n_x, n_y = values["W1"].shape[1], values[f"W{len(self.config.hidden_units) + 1}"].shape[0]
+        self.config = runs.load_config(run_dir)
+        values = runs.load_parameters(run_dir)
+        first, last = "W1", f"W{len(self.config.hidden_units) + 1}"
+        if first not in values or last not in values:
+            raise SignsError(f"{run_dir}/parameters.npz lacks {first} or {last}; expected the "
+                             f"parameters of the network in params.json")
+        n_x, n_y = values[first].shape[1], values[last].shape[0]
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.X = tf.placeholder(tf.float32, [n_x, None], name="X")
             dims = [n_x, *self.config.hidden_units, n_y]
             params = network.initialize_parameters(dims, self.config.batch_norm)
-            ZL = network.forward_propagation(self.X, params, False, self.config.batch_norm,
-                                             self.config.bn_momentum)
-            self.probabilities = tf.nn.softmax(ZL, axis=0)
+            self.logits = network.forward_propagation(self.X, params, False, self.config.batch_norm,
+                                                      self.config.bn_momentum)  # ZL (n_y, m)
+            self.probabilities = tf.nn.softmax(self.logits, axis=0)
             variables = tf.global_variables()
             self.session = tf.Session(config=session_config)
             for v in variables:
                 name = v.op.name
-                if name not in values:
-                    raise SignsError(f"{run_dir}/parameters.npz lacks {name}; "
-                                     f"expected the parameters of the network in params.json")
+                if name not in values or values[name].shape != tuple(v.shape.as_list()):
+                    found = values[name].shape if name in values else "nothing"
+                    raise SignsError(f"{run_dir}/parameters.npz holds {found} for {name}; expected "
+                                     f"{tuple(v.shape.as_list())}, the network in params.json")
                 v.load(values[name], self.session)
 
     def probabilities_of(self, X):
@@ -89,6 +89,7 @@ class Predictor:
         Returns:
             one dict per path, in order: {image, digit, probabilities} or {image, error}.
         """
+        check_batch_size(batch_size)
         results = []
         for start in range(0, len(paths), batch_size):
             chunk, images = [], []

@@ -11,8 +11,12 @@ or a cluster; the output folder must then be on a filesystem every node sees).
 
 Running the same search again with the same ``out_dir`` keeps every trial whose
 folder has ``metrics.json`` and the same configuration and data; the rest are
-retrained. Worker processes are spawned, so a script that calls ``tune`` needs
-the ``if __name__ == "__main__":`` guard.
+retrained from scratch. Trial k of a round is drawn from (seed, round, k) and
+that round's space alone, so a rerun with more trials keeps round 0's finished
+trials and trains only the new ones (a zoom round keeps its trials only if its
+zoomed space came out the same). Local worker processes die with the search
+process, even on ``kill -9``, so no orphan trains on unseen. They are spawned,
+so a script that calls ``tune`` needs the ``if __name__ == "__main__":`` guard.
 
 Example:
     >>> configs = tune(DEFAULT_SPACE, None, None, "runs/tune", trials=2, dry_run=True)
@@ -20,12 +24,18 @@ Example:
     (2, ['beta1', 'hidden_units_1', 'hidden_units_2', 'learning_rate', 'minibatch_size'])
     >>> tune(DEFAULT_SPACE, None, None, "runs/tune", trials=2, dry_run=True) == configs
     True
+    >>> tune(DEFAULT_SPACE, None, None, "runs/tune", trials=5, dry_run=True)[:2] == configs
+    True
 """
+import ctypes
 import json
 import math
 import multiprocessing
+import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,11 +45,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
+from . import runs
 from . import train as training
 from .config import TrainConfig
 from .data import dev_split
 from .errors import SignsError
-from .files import atomic_write_bytes, read_json, write_csv, write_json
+from .files import atomic_write_bytes, write_csv, write_json
 from .hparams import SearchSpace
 from .plots import finish
 
@@ -55,9 +66,37 @@ METRICS = ("dev_accuracy", "train_accuracy", "final_cost", "seconds", "status", 
 _DATA = None  # (X_train, Y_train, X_dev, Y_dev), sent once to each local worker process
 
 
-def _init_worker(data):
+def _init_worker(data, parent_pid):
+    """Runs first in each local worker: keep the data, and die with the search process."""
     global _DATA
     _DATA = data
+    _exit_with_parent(parent_pid)
+
+
+def _exit_with_parent(parent_pid):
+    """End this process when ``parent_pid`` dies (e.g. ``kill -9`` of ``signs tune``).
+
+    Without this, a worker of a killed search trains on, orphaned, until its
+    trial ends. Linux kills it at once (PR_SET_PDEATHSIG: sent when the thread
+    that spawned the worker ends, here the one running ``tune``, which waits
+    for its workers); everywhere, a daemon thread notices within half a second
+    that the parent changed (the worker was re-parented) and exits.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # no prctl here: the thread below still watches
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def run_trial(job, threads=None, device="auto", data=None):
@@ -83,12 +122,13 @@ def run_trial(job, threads=None, device="auto", data=None):
 
 def _finished(job):
     """The metrics of a trial already finished with this very config and data, else None."""
-    run_dir = Path(job["run_dir"])
+    run_dir = job["run_dir"]
+    metrics = runs.read_metrics(run_dir)
     try:
-        if (TrainConfig.load(run_dir / "params.json").to_dict() == job["config"]
-                and read_json(run_dir / "params.json").get("notes") == job["notes"]):
-            return read_json(run_dir / "metrics.json")
-    except (OSError, ValueError):  # missing or unfinished folder, or an old config
+        if (metrics is not None and runs.load_config(run_dir).to_dict() == job["config"]
+                and runs.read_params(run_dir).get("notes") == job["notes"]):
+            return metrics
+    except SignsError:  # a damaged folder, or one from an older configuration
         pass
     return None
 
@@ -101,7 +141,7 @@ def _run_local(jobs, workers, data, threads, device, done):
             if pool is None:
                 pool = ProcessPoolExecutor(max_workers=workers,
                                            mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_init_worker, initargs=(data,))
+                                           initializer=_init_worker, initargs=(data, os.getpid()))
             try:
                 while todo and len(running) < workers:
                     running[pool.submit(run_trial, todo[0], threads, device)] = todo[0]
@@ -190,7 +230,8 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         workers: trials at a time (local processes, or CPUs of a local Ray instance).
         backend: "local" or "ray"; ray_address joins an existing Ray cluster.
         epochs: num_epochs of every trial, unless the space samples num_epochs.
-        seed: round r samples with seed + r.
+        seed: round r samples with seed + r; trial k's configuration does not depend
+            on ``trials`` (a rerun with more trials keeps the finished ones).
         final_test: (X_test, Y_test): retrain the best config on all of X_train
             into ``out_dir/final`` and measure test accuracy once.
         dry_run: only return round 0's sampled configurations (X_train may be None).

@@ -12,29 +12,23 @@ shuffles with ``seed + 1 + e``) from the same initial weights and share one
 optimizer, so the costs they print agree (see tests/test_train.py and
 benchmarks/train_speed.py).
 
-A run folder holds ``params.json``, ``costs.csv``, ``cost.png``,
-``metrics.json`` (written last: a run without it did not finish),
-``checkpoints/`` (``tf.compat.v1.train.Saver``), ``parameters.npz`` and
-TensorBoard event files.
+Dropout masks are drawn statelessly from (tf_seed, step), so they depend on
+the step, not on the session: a resumed run draws the masks an uninterrupted
+one would. The run folder (layout, reading, writing, finishing) is ``runs``.
 """
 import math
 import signal
 import time
-from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 from tqdm.auto import tqdm
 
 from . import device as devices
-from . import network
-from .config import TrainConfig
-from .data import minibatch_permutation
+from . import network, runs
+from .data import minibatch_permutation, random_mini_batches
 from .errors import SignsError
-from .files import read_csv, read_json, write_csv, write_json, write_npz
-from .plots import plot_costs
-from .tutorial import epoch_cost, feed_epoch
+from .files import failpoint
 
 ENGINES = ("fast", "feed")
 FROZEN = ("hidden_units", "batch_norm", "optimizer")  # what a resumed run may not change
@@ -59,14 +53,17 @@ def build_graph(cfg, n_x, n_y, train_shape=None):
     X, Y = network.create_placeholders(n_x, n_y)
     training = tf.placeholder_with_default(False, (), name="training")
     learning_rate = tf.placeholder(tf.float32, (), name="learning_rate")
+    # The optimizer step about to be taken (epoch * minibatches per epoch + k): it seeds dropout.
+    step = tf.placeholder_with_default(tf.constant(0, tf.int64), (), name="step")
     parameters = network.initialize_parameters([n_x, *cfg.hidden_units, n_y], cfg.batch_norm)
 
-    def cost_of(X, Y, training):
+    def cost_of(X, Y, training, step):
+        seed = tf.stack([tf.constant(cfg.tf_seed, tf.int64), step])
         ZL = network.forward_propagation(X, parameters, training, cfg.batch_norm,
-                                         cfg.bn_momentum, cfg.keep_prob)
+                                         cfg.bn_momentum, cfg.keep_prob, seed)
         return ZL, network.compute_cost(ZL, Y, parameters, cfg.l2_lambda)
 
-    ZL, cost = cost_of(X, Y, training)
+    ZL, cost = cost_of(X, Y, training, step)
     model_variables = tf.global_variables()  # weights, BN's gamma/beta and moving averages
     optimizer = network.make_optimizer(cfg.optimizer, learning_rate, cfg.beta, cfg.beta1,
                                        cfg.beta2, cfg.epsilon)
@@ -74,14 +71,15 @@ def build_graph(cfg, n_x, n_y, train_shape=None):
         train_op = optimizer.minimize(cost)
     correct = tf.equal(tf.argmax(ZL), tf.argmax(Y))
     spec = {
-        "X": X, "Y": Y, "training": training, "learning_rate": learning_rate,
+        "X": X, "Y": Y, "training": training, "learning_rate": learning_rate, "step": step,
         "ZL": ZL, "cost": cost, "train_op": train_op,
         "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
         "model_variables": model_variables,
     }
     if train_shape is not None:
         spec.update(_build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer))
-    spec["saver"] = tf.train.Saver(max_to_keep=2)
+    # Relative paths in the checkpoint index keep a run folder movable.
+    spec["saver"] = tf.train.Saver(max_to_keep=2, save_relative_paths=True)
     return spec
 
 
@@ -98,6 +96,7 @@ def _build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer):
     Y_all = tf.Variable(Y_in, trainable=False, name="train_Y",
                         collections=[tf.GraphKeys.LOCAL_VARIABLES])
     permutation = tf.placeholder(tf.int32, (m,), name="permutation")
+    first_step = tf.placeholder_with_default(tf.constant(0, tf.int64), (), name="first_step")
 
     def minibatch(k):
         idx = permutation[k * b:(k + 1) * b]
@@ -111,7 +110,7 @@ def _build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer):
 
     def body(k, X, Y, minibatch_costs):
         n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-        _, cost = cost_of(X, Y, True)
+        _, cost = cost_of(X, Y, True, first_step + tf.cast(k, tf.int64))
         with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]):
             step = optimizer.minimize(cost)
         # The next minibatch is assembled while this step runs (it needs no weights).
@@ -129,7 +128,7 @@ def _build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer):
         parallel_iterations=1)
     # The loop's BN updates are not runnable from outside the loop.
     del tf.get_collection_ref(tf.GraphKeys.UPDATE_OPS)[n_updates:]
-    return {"epoch_costs": costs.stack(), "permutation": permutation,
+    return {"epoch_costs": costs.stack(), "permutation": permutation, "first_step": first_step,
             "data_init": (X_rows.initializer, Y_all.initializer), "data_in": (X_rows_in, Y_in)}
 
 
@@ -138,18 +137,38 @@ def learning_rate_at(cfg, epoch):
     return cfg.learning_rate / (1.0 + cfg.decay_rate * (epoch + 1))
 
 
-def new_run_dir(root="runs"):
-    """A fresh folder ``root/YYYYmmdd-HHMMSS[-N]``."""
-    root = Path(root)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for n in range(1000):
-        path = root / (stamp if n == 0 else f"{stamp}-{n}")
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-    raise SignsError(f"could not create a new run folder under {root}")
+def feed_epoch(sess, train_op, cost, X, Y, X_train, Y_train, minibatch_size, seed, extra_feed=None,
+               step=None, first_step=0):
+    """One epoch of the course loop: shuffle with ``seed``, one ``sess.run`` per minibatch.
+
+    Args:
+        step, first_step: a scalar placeholder fed ``first_step + k`` at minibatch k
+            (the trainer's dropout step); None feeds nothing, as the course did.
+    Returns:
+        list of the minibatch costs (each computed before that step's update).
+    """
+    costs = []
+    for k, (minibatch_X, minibatch_Y) in enumerate(
+            random_mini_batches(X_train, Y_train, minibatch_size, seed)):
+        feed = {X: minibatch_X, Y: minibatch_Y, **(extra_feed or {})}
+        if step is not None:
+            feed[step] = first_step + k
+        _, minibatch_cost = sess.run([train_op, cost], feed_dict=feed)
+        costs.append(minibatch_cost)
+    return costs
+
+
+def epoch_cost(minibatch_costs, m, minibatch_size):
+    """The course's epoch cost: each minibatch cost divided by int(m / minibatch_size), summed.
+
+    (With a smaller last minibatch this divides by one fewer than the number of
+    minibatches; we keep the course's figure so printed costs compare.)
+    """
+    num_minibatches = int(m / minibatch_size)
+    total = 0.0
+    for c in minibatch_costs:
+        total += float(c) / num_minibatches
+    return total
 
 
 class _StopFlag:
@@ -194,16 +213,18 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     """Train the network of ``cfg`` and, with ``run_dir``, write the run folder.
 
     Args:
-        cfg: TrainConfig (on resume: the changed hyperparameters; num_epochs is
-            then the number of further epochs).
+        cfg: TrainConfig; num_epochs is the total number of epochs (on resume,
+            including those already done: ``resume_config`` computes it).
         X_train (n_x, m) float32 in [0, 1], Y_train (n_y, m) one-hot.
         eval_sets: {"train": (X, Y), "dev": (X, Y), "test": (X, Y)}: accuracies
             reported as ``<name>_accuracy`` (and to TensorBoard).
-        run_dir: folder for params.json, costs.csv, checkpoints, ...; None keeps
-            everything in memory.
+        run_dir: folder for params.json, costs.csv, checkpoints, ... (see
+            ``runs``); None keeps everything in memory. A folder that holds a
+            run with no checkpoint yet is started again.
         engine: "fast" (in-graph epochs) or "feed" (the course's feed_dict loop).
         device: "cpu", "gpu" or "auto".
-        resume: continue ``run_dir`` from its last checkpoint.
+        resume: continue ``run_dir`` from its last checkpoint (a run whose
+            epochs are all done but whose end-of-run files are missing is finished).
         checkpoint_every: epochs between checkpoints (0: only at the end).
         eval_every: epochs between accuracy evaluations for TensorBoard.
         print_every: print "Cost after epoch N" every so many epochs (None: never).
@@ -213,32 +234,35 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     """
     if engine not in ENGINES:
         raise SignsError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise SignsError(f"{name} must be an int >= 0, got {value!r}")
     eval_sets = dict(eval_sets or {})
     check_inputs(cfg, X_train, Y_train, eval_sets)
     (n_x, m), n_y = X_train.shape, Y_train.shape[0]
     session_config = devices.session_config(device, threads)
-    run_dir = Path(run_dir) if run_dir is not None else None
 
     costs, history, done = [], [], 0
-    if resume:
-        old, history, done, costs = load_run(run_dir)
-        for name in FROZEN:
-            if getattr(cfg, name) != getattr(old, name):
-                raise SignsError(f"--resume cannot change {name} ({getattr(old, name)!r} -> "
-                                 f"{getattr(cfg, name)!r}): the checkpoint holds the old network")
-    elif run_dir is not None and (run_dir / "params.json").exists():
-        raise SignsError(f"run folder {run_dir} already holds a run; continue it with --resume "
-                         f"or choose a new --out")
-    planned = done + cfg.num_epochs
     if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "metrics.json").unlink(missing_ok=True)  # not finished until written again
-        history.append({"start_epoch": done, "end_epoch": planned,
-                        "learning_rate": cfg.learning_rate, "engine": engine,
-                        "started": datetime.now().isoformat(timespec="seconds")})
-        write_json(run_dir / "params.json", {**cfg.replace(num_epochs=planned).to_dict(),
-                                             "engine": engine, "device": device,
-                                             "history": history, "notes": notes or {}})
+        run_dir = runs.open_for_writing(run_dir)
+        if resume:
+            old, history, done, costs = runs.load_run(run_dir)
+            for name in FROZEN:
+                if getattr(cfg, name) != getattr(old, name):
+                    raise SignsError(f"a resumed run cannot change {name} ({getattr(old, name)!r} "
+                                     f"-> {getattr(cfg, name)!r}): the checkpoint holds the old network")
+            if cfg.num_epochs < done:
+                raise SignsError(f"num_epochs must be at least the {done} epochs {run_dir} "
+                                 f"already holds, got {cfg.num_epochs}")
+        elif runs.has_progress(run_dir):
+            raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
+                             f"or choose a new folder")
+        try:
+            runs.start_segment(run_dir, cfg, history, done, engine, device, notes)
+        except OSError as e:
+            raise runs.write_failure(run_dir, e, done) from None
+    elif resume:
+        raise SignsError("resume needs the run folder to continue (run_dir)")
 
     graph = tf.Graph()
     with graph.as_default():
@@ -248,79 +272,73 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     try:
         with graph.as_default():
             sess.run(tf.global_variables_initializer())
-            if resume:
-                spec["saver"].restore(sess, tf.train.latest_checkpoint(str(run_dir / "checkpoints")))
+            if done:
+                spec["saver"].restore(sess, runs.latest_checkpoint(run_dir)[0])
             if engine == "fast":
                 X_in, Y_in = spec["data_in"]
                 sess.run(spec["data_init"], {X_in: np.ascontiguousarray(X_train.T, np.float32),
                                              Y_in: Y_train.astype(np.float32)})
             writer = tf.summary.FileWriter(str(run_dir), graph) if run_dir else None
-        result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned,
-                             engine, run_dir, writer, checkpoint_every, eval_every,
-                             print_every, progress)
+        result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine,
+                             run_dir, writer, checkpoint_every, eval_every, print_every, progress)
         result["metrics"]["device"] = devices.describe(device)
         if run_dir is not None:
-            _finish_run(run_dir, cfg, result)
+            try:
+                runs.finish(run_dir, cfg, result)
+            except OSError as e:
+                raise runs.write_failure(run_dir, e, cfg.num_epochs) from None
         return result
     finally:
         if writer:
-            writer.close()  # flush the events, also after a divergence or Ctrl-C
+            try:
+                writer.close()  # flush the events, also after a divergence or Ctrl-C
+            except Exception:  # a full disk must not hide the error that stopped training
+                pass
         sess.close()
-
-
-def load_run(run_dir):
-    """What a run folder holds so far.
-
-    Returns:
-        (TrainConfig as planned, history list, epochs in its last checkpoint,
-        costs of those epochs; rows written after that checkpoint are dropped
-        because those epochs will be run again).
-    """
-    run_dir = Path(run_dir)
-    if not (run_dir / "params.json").is_file():
-        raise SignsError(f"--resume {run_dir}: no params.json; expected a run folder from 'signs train'")
-    ckpt = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
-    if ckpt is None:
-        raise SignsError(f"--resume {run_dir}: no checkpoint in {run_dir / 'checkpoints'}; "
-                         f"nothing to continue from")
-    history = read_json(run_dir / "params.json").get("history", [])
-    done = int(ckpt.rsplit("-", 1)[1])
-    costs = [float(r["cost"]) for r in read_csv(run_dir / "costs.csv")][:done]
-    return TrainConfig.load(run_dir / "params.json"), history, done, costs
 
 
 def resume_config(run_dir, epochs=None, **changes):
     """The config to continue ``run_dir`` with: its own, with ``changes`` applied.
 
     Args:
-        epochs: further epochs to train; None finishes the epochs the run planned.
+        epochs: further epochs to train; None finishes the epochs the run planned
+            (and, if they are all done, writes the end-of-run files it lacks).
         changes: hyperparameters to change (e.g. learning_rate=1e-5).
     Returns:
-        TrainConfig whose num_epochs is the number of epochs still to run.
+        TrainConfig whose num_epochs is the run's new total.
     """
-    old, _, done, _ = load_run(run_dir)
+    old, _, done, _ = runs.load_run(run_dir)
     if epochs is None:
-        epochs = old.num_epochs - done
-        if epochs <= 0:
-            raise SignsError(f"--resume {run_dir}: the run already finished its {done} epochs; "
-                             f"pass --epochs N to train N more")
-    return old.replace(num_epochs=epochs, **changes)
+        if runs.read_metrics(run_dir) is not None:
+            raise SignsError(f"{run_dir}: the run already finished its {done} epochs; "
+                             f"ask for further epochs to train more")
+        planned = old.num_epochs
+    else:
+        planned = done + epochs
+    return old.replace(num_epochs=planned, **changes)
 
 
-def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned, engine,
-                run_dir, writer, checkpoint_every, eval_every, print_every, progress):
+def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run_dir, writer,
+                checkpoint_every, eval_every, print_every, progress):
     m = X_train.shape[1]
-    start = len(costs)
-    metrics = {}
+    steps_per_epoch = math.ceil(m / cfg.minibatch_size)
+    start, planned = len(costs), cfg.num_epochs
+    metrics, saved = {}, start
     t0 = time.perf_counter()
 
     def save(epochs):
+        nonlocal saved
         if run_dir is None:
             return
-        write_csv(run_dir / "costs.csv", ["epoch", "cost"], enumerate(costs))
-        # The checkpoint's step is the number of epochs done (load_run reads it back).
-        spec["saver"].save(sess, str(run_dir / "checkpoints" / "model.ckpt"), global_step=epochs,
-                           write_meta_graph=False)
+        try:
+            runs.write_costs(run_dir, costs)
+            # The checkpoint's step is the number of epochs done (runs.load_run reads it back).
+            spec["saver"].save(sess, runs.checkpoint_prefix(run_dir), global_step=epochs,
+                               write_meta_graph=False)
+        except (OSError, tf.errors.OpError) as e:
+            raise runs.write_failure(run_dir, e, saved) from None
+        saved = epochs
+        failpoint(f"checkpoint-{epochs}")
 
     def evaluate(epoch):
         for name, (X, Y) in eval_sets.items():
@@ -336,16 +354,17 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned, en
             feed = {spec["learning_rate"]: learning_rate_at(cfg, epoch)}
             if engine == "fast":
                 feed[spec["permutation"]] = minibatch_permutation(m, seed)
+                feed[spec["first_step"]] = epoch * steps_per_epoch
                 minibatch_costs = sess.run(spec["epoch_costs"], feed)
             else:
                 feed[spec["training"]] = True
                 minibatch_costs = feed_epoch(sess, spec["train_op"], spec["cost"], spec["X"],
                                              spec["Y"], X_train, Y_train, cfg.minibatch_size,
-                                             seed, feed)
+                                             seed, feed, spec["step"], epoch * steps_per_epoch)
             cost = epoch_cost(minibatch_costs, m, cfg.minibatch_size)
             if not math.isfinite(cost):
-                raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost "
-                               f"(try a smaller learning rate, now {cfg.learning_rate})")
+                raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost: "
+                               f"{_divergence_hint(cfg)}")
             costs.append(cost)
             bar.set_postfix(cost=f"{cost:.6f}")
             if writer:
@@ -367,19 +386,18 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, planned, en
         evaluate(max(planned - 1, 0))
     parameters = {v.op.name: value for v, value in
                   zip(spec["model_variables"], sess.run(spec["model_variables"]))}
+    trained = planned - start
     metrics.update({"final_cost": costs[-1] if costs else None, "epochs": len(costs),
                     "seconds": round(seconds, 3), "engine": engine,
-                    "epochs_per_second": round((planned - start) / seconds, 3) if seconds else None})
+                    "epochs_per_second": round(trained / seconds, 3) if trained else None})
     return {"costs": costs, "metrics": metrics, "parameters": parameters}
+
+
+def _divergence_hint(cfg):
+    """What to lower when the cost breaks: a large l2_lambda breaks it as surely as a large step."""
+    l2 = f"l2_lambda ({cfg.l2_lambda:g}) or " if cfg.l2_lambda > 0 else ""
+    return f"lower {l2}the learning rate ({cfg.learning_rate:g})"
 
 
 def _scalar(tag, value):
     return tf.Summary(value=[tf.Summary.Value(tag=tag, simple_value=value)])
-
-
-def _finish_run(run_dir, cfg, result):
-    """Write the end-of-run files; metrics.json goes last and marks the run finished."""
-    write_npz(run_dir / "parameters.npz", result["parameters"])
-    plot_costs(result["costs"], cfg.learning_rate, per="epochs", path=run_dir / "cost.png",
-               show=False)
-    write_json(run_dir / "metrics.json", result["metrics"])

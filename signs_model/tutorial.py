@@ -9,8 +9,8 @@ import tensorflow.compat.v1 as tf
 from tensorflow.python.framework import ops
 
 from . import network
-from .data import random_mini_batches
 from .plots import plot_costs
+from .train import epoch_cost, feed_epoch
 
 
 # --- 1. Exploring the TensorFlow library ------------------------------------
@@ -146,33 +146,6 @@ def forward_propagation(X, parameters):
 def compute_cost(Z3, Y):
     """Mean softmax cross-entropy of Z3 (6, m) against one-hot Y (6, m) ("Mean:0")."""
     return network.compute_cost(Z3, Y)
-
-
-def feed_epoch(sess, train_op, cost, X, Y, X_train, Y_train, minibatch_size, seed, extra_feed=None):
-    """One epoch of the course loop: shuffle with ``seed``, one ``sess.run`` per minibatch.
-
-    Returns:
-        list of the minibatch costs (each computed before that step's update).
-    """
-    costs = []
-    for minibatch_X, minibatch_Y in random_mini_batches(X_train, Y_train, minibatch_size, seed):
-        feed = {X: minibatch_X, Y: minibatch_Y, **(extra_feed or {})}
-        _, minibatch_cost = sess.run([train_op, cost], feed_dict=feed)
-        costs.append(minibatch_cost)
-    return costs
-
-
-def epoch_cost(minibatch_costs, m, minibatch_size):
-    """The course's epoch cost: each minibatch cost divided by int(m / minibatch_size), summed.
-
-    (With a smaller last minibatch this divides by one fewer than the number of
-    minibatches; we keep the course's figure so printed costs compare.)
-    """
-    num_minibatches = int(m / minibatch_size)
-    total = 0.0
-    for c in minibatch_costs:
-        total += float(c) / num_minibatches
-    return total
 
 
 def model(X_train, Y_train, X_test, Y_test, learning_rate=0.0001,

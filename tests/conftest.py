@@ -1,4 +1,4 @@
-"""Shared fixtures: the SIGNS data (from $SIGNS_DATA_DIR or datasets/) and CLI runners."""
+"""Shared fixtures: the SIGNS data (datasets/ or $SIGNS_DATA_DIR), the own photos, CLI runners."""
 import os
 import subprocess
 import sys
@@ -10,15 +10,19 @@ import signs_model  # noqa: F401  (configures TensorFlow before the tests import
 from signs_model import cli, data
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN_IMAGES = Path(os.environ.get("SIGNS_OWN_IMAGES", ROOT.parent / "shared" / "own_images"))
+OWN_IMAGES = Path(os.environ.get("SIGNS_OWN_IMAGES", ROOT / "images"))
 
 
 @pytest.fixture(scope="session")
 def data_dir():
+    """The folder ``load_dataset()`` reads by default. The data ships with the repo, so a
+    missing file is a broken checkout (or a wrong SIGNS_DATA_DIR): fail, never skip."""
     folder = data.find_data_dir()
-    if not (folder / data.FILES["train"]).exists():
-        pytest.skip(f"no SIGNS data reachable (looked in {folder.resolve()}); "
-                    f"set SIGNS_DATA_DIR to the folder with train_signs.h5 and test_signs.h5")
+    missing = [name for name in data.FILES.values() if not (folder / name).is_file()]
+    if missing:
+        pytest.fail(f"SIGNS data missing: no {', '.join(missing)} in {folder.resolve()}; the repo "
+                    f"ships them in datasets/ (restore them, or unset or fix SIGNS_DATA_DIR)",
+                    pytrace=False)
     return folder
 
 
@@ -31,7 +35,8 @@ def signs(data_dir):
 def own_images():
     paths = sorted(OWN_IMAGES.glob("*.jpg"))
     if not paths:
-        pytest.skip(f"no own images in {OWN_IMAGES}")
+        pytest.fail(f"no .jpg photos in {OWN_IMAGES}; the repo ships twelve in images/ "
+                    f"(restore them, or unset or fix SIGNS_OWN_IMAGES)", pytrace=False)
     return paths
 
 
@@ -45,8 +50,11 @@ def run_cli(capsys):
     return run
 
 
-def run_signs_subprocess(*args, env=None, timeout=600):
-    """Run the real ``signs`` entry point in a fresh process (to check exit codes and stderr)."""
+def run_signs_subprocess(*args, env=None, timeout=600, **popen_args):
+    """Run the real ``signs`` entry point in a fresh process (to check exit codes and stderr).
+
+    ``popen_args`` go to subprocess.run (cwd, preexec_fn, ...).
+    """
     return subprocess.run([sys.executable, "-m", "signs_model.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **(env or {})}, **popen_args)

@@ -11,7 +11,8 @@ from signs_model.errors import SignsError
 
 
 def write_pair(folder, n_train=12, n_test=6, classes=6, **overrides):
-    """A small valid pair of course-format files; ``overrides`` replace datasets by key."""
+    """A small valid pair of course-format files; ``overrides`` replace datasets by key
+    (``"train:train_set_y": value``; None removes the key, a dict makes it an HDF5 group)."""
     rng = np.random.RandomState(0)
     folder.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", n_train), ("test", n_test)):
@@ -27,7 +28,10 @@ def write_pair(folder, n_train=12, n_test=6, classes=6, **overrides):
                     content[name] = value
         with h5py.File(folder / data.FILES[split], "w") as f:
             for name, value in content.items():
-                f.create_dataset(name, data=value)
+                if isinstance(value, dict):
+                    f.create_group(name)
+                else:
+                    f.create_dataset(name, data=value)
     return folder
 
 
@@ -83,8 +87,9 @@ def test_dev_split_is_stratified_and_seeded(signs):
     again = data.dev_split(signs.X_train, signs.Y_train, 0.2, seed=1)
     np.testing.assert_array_equal(again[2], Xd)
     assert not np.array_equal(data.dev_split(signs.X_train, signs.Y_train, 0.2, seed=2)[2], Xd)
-    with pytest.raises(SignsError, match="dev fraction"):
+    with pytest.raises(SignsError) as e:
         data.dev_split(signs.X_train, signs.Y_train, 1.5)
+    assert str(e.value) == "dev_fraction must be a number in (0, 1), got 1.5"
 
 
 def test_data_info(data_dir, run_cli):
@@ -108,6 +113,15 @@ BAD_FILES = {
     "label range": ("labels [7] are outside the classes 0..5",
                     {"train:train_set_y": np.array([7] + [0] * 11)}),
     "class mismatch": ("differ from test classes", {"test:list_classes": np.array([0, 1, 2, 3, 4, 9])}),
+    "group, not dataset": ("train_set_x is an HDF5 Group, not a dataset; "
+                           "expected train_set_x to be an array", {"train:train_set_x": {}}),
+    "no train images": ("train_set_x holds no images; expected at least one",
+                        {"train:train_set_x": np.zeros((0, 64, 64, 3), np.uint8),
+                         "train:train_set_y": np.zeros(0, np.int64)}),
+    "no test images": ("test_set_x holds no images; expected at least one",
+                       {"test:test_set_x": np.zeros((0, 64, 64, 3), np.uint8),
+                        "test:test_set_y": np.zeros(0, np.int64)}),
+    "scalar classes": ("list_classes has shape ()", {"test:list_classes": np.int64(6)}),
 }
 
 
@@ -161,3 +175,45 @@ def test_build_from_folder_round_trip(tmp_path, own_images, run_cli):
     assert code == 2 and "c.jpg: not a readable image" in err
     code, _, err = run_cli("data", "build", "--from", tmp_path / "nowhere", "--out", tmp_path / "x")
     assert code == 2 and "not a folder" in err
+
+
+def test_written_files_are_compressed_one_image_per_chunk(tmp_path):
+    rng = np.random.RandomState(0)
+    train = rng.randint(0, 256, (7, 64, 64, 3)).astype(np.uint8), np.arange(7) % 6
+    test = rng.randint(0, 256, (6, 64, 64, 3)).astype(np.uint8), np.arange(6)
+    data.write_dataset(tmp_path, train, test, np.arange(6))
+    for split in ("train", "test"):
+        with h5py.File(tmp_path / data.FILES[split], "r") as f:
+            x = f[f"{split}_set_x"]
+            assert x.chunks == (1, 64, 64, 3) and x.compression == "gzip"
+            assert f[f"{split}_set_y"].dtype == np.int64 and f["list_classes"].dtype == np.int64
+    train_x, train_y, test_x, test_y, classes = data.load_dataset(tmp_path)
+    np.testing.assert_array_equal(train_x, train[0])
+    np.testing.assert_array_equal(test_x, test[0])
+    np.testing.assert_array_equal(train_y.ravel(), train[1])
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_repo_ships_the_compressed_data():
+    folder = data.REPO_ROOT / "datasets"
+    for split, m in (("train", 1080), ("test", 120)):
+        with h5py.File(folder / data.FILES[split], "r") as f:
+            x = f[f"{split}_set_x"]
+            assert x.shape == (m, 64, 64, 3) and x.dtype == np.uint8
+            assert x.chunks == (1, 64, 64, 3) and x.compression == "gzip"
+    total = sum((folder / name).stat().st_size for name in data.FILES.values())
+    assert total < 12 * 2**20  # about 9 MB compressed; 14.7 MB raw
+
+
+def test_build_names_test_fraction(tmp_path, own_images, run_cli):
+    for value, message in (("0", "test_fraction must be a number in (0, 1), got 0.0"),
+                           ("1", "test_fraction must be a number in (0, 1), got 1.0"),
+                           # 2 photos per class, 0.9 of 2 rounds to 2: none left to train on
+                           ("0.9", "test_fraction 0.9 puts all 12 photos in the test set; "
+                                   "expected a smaller test_fraction or more photos per class")):
+        code, out, err = run_cli("data", "build", "--from", own_images[0].parent,
+                                 "--out", tmp_path / "built", "--test-fraction", value)
+        assert code == 2 and err == f"signs: error: {message}\n" and out == ""
+    assert not (tmp_path / "built").exists()  # refused before writing anything
+    with pytest.raises(SignsError, match="^test_fraction must be a number in \\(0, 1\\), got 'x'$"):
+        data.build_dataset(tmp_path / "nowhere", tmp_path / "built", "x")  # before the folder

@@ -1,5 +1,6 @@
 """signs_model.experiments: the good-range width, the grid, tiny real runs, the CLI."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -110,7 +111,8 @@ def test_diverged_runs_are_nan_not_a_crash(tiny, tmp_path, monkeypatch):
     assert all(math.isnan(r["dev_accuracy"]) and math.isnan(r["final_cost"]) for r in failed)
     assert result["summary"][True].best_lr == 1e-3 and result["summary"][True].decades == 0
     md = (tmp_path / "lr_range.md").read_text()
-    assert "| NaN | NaN | NaN | diverged |" in md
+    assert "| NaN | NaN | NaN | diverged: cost became nan at epoch 0 (lr 0.1) |" in md  # the reason
+    assert [r["reason"] for r in read_csv(tmp_path / "lr_range.csv")][1::2] == [failed[0]["reason"]] * 2
     assert md.count("| 1 of 2 | NaN (diverged) |") == 2
     assert (tmp_path / "lr_range.png").is_file()
 
@@ -141,6 +143,9 @@ def test_regularization_refuses_a_bad_config_before_training(tiny):
     X, Y, X_test, Y_test = tiny
     with pytest.raises(SignsError, match="keep_prob must be in"):
         experiments.regularization(X, Y, X_test, Y_test, {"bad": {"keep_prob": 0}}, epochs=1)
+    with pytest.raises(SignsError, match=r"l2_lambda must be at most 3.4e\+38 .*, got 1e\+300"):
+        experiments.regularization(X, Y, X_test, Y_test, {"ok": {}, "big": {"l2_lambda": 1e300}},
+                                   epochs=1)
 
 
 # --- the CLI ----------------------------------------------------------------------
@@ -160,13 +165,28 @@ def test_cli_bn_lr_range(data_dir, tmp_path, run_cli):
 
 def test_cli_regularization(data_dir, tmp_path, run_cli):
     out = tmp_path / "reg"
-    code, stdout, err = run_cli("experiment", "regularization", "--data-dir", data_dir, "--out", out,
-                                "--epochs", 1, "--l2-lambdas", 0.1, "--keep-probs", 0.8,
-                                "--no-progress")
+    # l2_lambda 1e30 fits float32 but breaks the cost: a labelled diverged row, not a crash.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # pytest would otherwise hide them from stderr
+        code, stdout, err = run_cli("experiment", "regularization", "--data-dir", data_dir,
+                                    "--out", out, "--epochs", 1, "--l2-lambdas", "0.1,1e30",
+                                    "--keep-probs", 0.8, "--no-progress")
     assert code == 0, err
-    names = [r["name"] for r in read_csv(out / "regularization.csv")]
-    assert names == ["plain", "L2 lambda=0.1", "dropout keep_prob=0.8", "batch norm"]
-    assert "tested on 120" in (out / "regularization.md").read_text()
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    assert "Warning" not in err and "Traceback" not in err
+    rows = read_csv(out / "regularization.csv")
+    assert [r["name"] for r in rows] == ["plain", "L2 lambda=0.1", "L2 lambda=1e+30",
+                                         "dropout keep_prob=0.8", "batch norm"]
+    assert [r["status"] for r in rows] == ["ok", "ok", "diverged", "ok", "ok"]
+    reason = ("at epoch 0; expected a finite cost: lower l2_lambda (1e+30) or the learning rate "
+              "(0.0001)")
+    assert rows[2]["reason"].startswith("cost became ") and rows[2]["reason"].endswith(reason)
+    assert "smaller learning rate" not in err + stdout  # the advice fits the cause
+    assert f"L2 lambda=1e+30: diverged: {rows[2]['reason']}, train NaN test NaN" in err
+    assert f"L2 lambda=1e+30: train accuracy NaN, test accuracy NaN (diverged: {rows[2]['reason']})" \
+        in stdout
+    md = (out / "regularization.md").read_text()
+    assert "tested on 120" in md and f"| diverged: {rows[2]['reason']} |" in md
     assert "batch norm: train accuracy" in stdout
 
 
@@ -176,6 +196,12 @@ def test_cli_regularization(data_dir, tmp_path, run_cli):
     (["bn-lr-range", "--epochs", "0"], "num_epochs must be a positive int, got 0"),
     (["regularization", "--keep-probs", "0"], "keep_prob must be in (0, 1], got 0.0"),
     (["regularization", "--l2-lambdas", "-1"], "l2_lambda must be >= 0, got -1.0"),
+    (["regularization", "--l2-lambdas", "0.1,1e300"], "l2_lambda must be at most 3.4e+38 (the "
+     "largest float32, in which the network computes), got 1e+300"),
+    (["regularization", "--learning-rate", "1e39"], "learning_rate must be at most 3.4e+38 (the "
+     "largest float32, in which the network computes), got 1e+39"),
+    (["bn-lr-range", "--lr-max", "1e300"], "learning_rate must be at most 3.4e+38 (the largest "
+     "float32, in which the network computes), got 1e+300"),
 ])
 def test_cli_refusals(args, message, run_cli, tmp_path):
     code, out, err = run_cli("experiment", *args, "--data-dir", tmp_path / "no-data",

@@ -95,6 +95,15 @@ def test_same_seed_same_samples_different_seed_different():
     assert not np.allclose(a, b)
 
 
+def test_trial_k_does_not_depend_on_how_many_trials_are_drawn():
+    space = SearchSpace.from_dict({**LECTURE, "keep_prob": {"scale": "linear", "low": 0.5, "high": 1}})
+    eight = space.sample(8, seed=5)
+    assert space.sample(4, seed=5) == eight[:4] and space.sample(1, seed=5) == eight[:1]
+    assert len({t["learning_rate"] for t in eight}) == 8  # still eight different trials
+    zoomed = space.zoom([dict(t, score=i) for i, t in enumerate(eight)], top_k=3)
+    assert zoomed.sample(3, seed=6) == zoomed.sample(7, seed=6)[:3]
+
+
 # --- JSON round trip -------------------------------------------------------
 
 def test_json_round_trip_of_the_lecture_example(tmp_path):

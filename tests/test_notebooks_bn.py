@@ -1,5 +1,4 @@
 """The batch norm and softmax notebook runs top to bottom on a small budget and shows its checks."""
-import os
 import re
 from pathlib import Path
 
@@ -7,29 +6,19 @@ import nbformat
 import pytest
 
 from notebook_runner import cell_outputs_text, run_notebook
+from tolerances import softmax_atol
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO_ROOT / "notebooks" / "batch_norm_and_softmax.ipynb"
 EPOCHS = 3
 
 
-def signs_data_dir():
-    """The folder the notebook would read, as an absolute path (the kernel runs in notebooks/), or None."""
-    candidates = [os.environ.get("SIGNS_DATA_DIR"), NOTEBOOK.parent / "datasets", REPO_ROOT / "datasets"]
-    for folder in candidates:
-        if folder and all((Path(folder) / f).is_file() for f in ("train_signs.h5", "test_signs.h5")):
-            return Path(folder).resolve()
-    return None
-
-
 @pytest.fixture(scope="module")
-def executed():
-    data_dir = signs_data_dir()
-    if data_dir is None:
-        pytest.skip("no SIGNS data (train_signs.h5, test_signs.h5): set SIGNS_DATA_DIR "
-                    "or put them in notebooks/datasets/ or datasets/")
-    nb = run_notebook(NOTEBOOK, env={"SIGNS_DATA_DIR": str(data_dir), "SIGNS_NB_EPOCHS": str(EPOCHS)},
-                      timeout=300)
+def executed(data_dir):
+    # data_dir (conftest) fails when the shipped data is missing; absolute because
+    # the kernel runs in notebooks/, where a relative path would miss.
+    nb = run_notebook(NOTEBOOK, env={"SIGNS_DATA_DIR": str(Path(data_dir).resolve()),
+                                     "SIGNS_NB_EPOCHS": str(EPOCHS)}, timeout=300)
     return nb, cell_outputs_text(nb)
 
 
@@ -81,7 +70,9 @@ def test_train_vs_test_statistics_and_prediction(executed):
     for name in ("train", "test"):
         assert re.search(rf"{name} accuracy: with moving averages [\d.]+, "
                          rf"with the statistics of the whole {name} set [\d.]+", text)
-    assert number_after("max |difference| alone vs in a batch:", text) <= 1e-6
+    # Equal up to float32 rounding (see tolerances.softmax_atol). The notebook does not print
+    # its logits; after 3 epochs at lr 0.001 they stay near 3 in size, so 50 bounds them.
+    assert number_after("max |difference| alone vs in a batch:", text) <= softmax_atol(50.0, 12288)
 
 
 def test_lr_range(executed):

@@ -14,29 +14,14 @@ TUTORIAL = NOTEBOOKS / "tensorflow_tutorial.ipynb"
 EPOCHS = 20
 
 
-def own_images_dir(tmp_path_factory, data_dir):
-    """The shared own photos if reachable, else two test-set images written as JPEGs."""
-    for folder in (os.environ.get("SIGNS_OWN_IMAGES"), REPO_ROOT.parent / "shared" / "own_images"):
-        if folder and any(Path(folder).glob("*.jpg")):
-            return Path(folder).resolve()
-    from PIL import Image
-
-    from signs_model.data import load_dataset
-
-    folder = tmp_path_factory.mktemp("own_images")
-    _, _, test_x, test_y, _ = load_dataset(data_dir)
-    for i in range(2):
-        Image.fromarray(test_x[i]).save(folder / f"sign_{test_y[0, i]}_test{i}.jpg")
-    return folder
-
-
 @pytest.fixture(scope="module")
-def executed(data_dir, tmp_path_factory):
-    # data_dir (conftest) skips when no SIGNS data is reachable. It is made absolute
-    # because the kernel runs in notebooks/, where a relative SIGNS_DATA_DIR would miss.
-    data_dir = Path(data_dir).resolve()
-    env = {"SIGNS_DATA_DIR": str(data_dir), "SIGNS_NB_EPOCHS": str(EPOCHS),
-           "SIGNS_OWN_IMAGES": str(own_images_dir(tmp_path_factory, data_dir))}
+def executed(data_dir, own_images):
+    # data_dir (conftest) is made absolute because the kernel runs in notebooks/.
+    # The photos come from the notebook's own default (the repo's images/) unless
+    # SIGNS_OWN_IMAGES overrides it, so test_own_image_prediction checks that default.
+    env = {"SIGNS_DATA_DIR": str(Path(data_dir).resolve()), "SIGNS_NB_EPOCHS": str(EPOCHS)}
+    if os.environ.get("SIGNS_OWN_IMAGES"):
+        env["SIGNS_OWN_IMAGES"] = str(own_images[0].parent.resolve())
     nb = run_notebook(TUTORIAL, env=env, timeout=300)
     return nb, cell_outputs_text(nb)
 
@@ -105,3 +90,10 @@ def test_notebook_stored_without_outputs(path):
              if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
     assert not dirty, (f"{path.name}: code cells {dirty} carry outputs or execution counts; "
                        f"clear all outputs before committing")
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_needs_nothing_outside_the_repo(path):
+    text = path.read_text()
+    assert "../../" not in text and "shared/" not in text, (
+        f"{path.name} points outside the repository; data and photos ship in datasets/, images/")

@@ -8,13 +8,11 @@ import multiprocessing
 import os
 import signal
 
-import numpy as np
 import pytest
 
 from conftest import run_signs_subprocess
-from signs_model import search
+from signs_model import runs, search
 from signs_model.data import dev_split
-from signs_model.config import TrainConfig
 from signs_model.files import read_csv, read_json
 from signs_model.hparams import SearchSpace
 
@@ -108,12 +106,12 @@ def test_diverging_and_crashing_trials_are_recorded_failed_and_the_others_finish
     X, Y = small(signs)
     space = {"learning_rate": {"scale": "choice", "values": [1e-3, 1e30]},
              "minibatch_size": {"scale": "choice", "values": [16, 4096]}}
-    # seed 2 draws (1e30, 16): the weights overflow, the cost is NaN; (1e-3, 4096): a minibatch
-    # larger than the data, train() raises; and two fine trials.
-    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, epochs=3, seed=2,
+    # seed 26 draws (1e30, 16): the weights overflow, the cost is NaN; (1e30, 4096): a minibatch
+    # larger than the data, train() raises before training; and two fine trials.
+    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, epochs=3, seed=26,
                        base_config={"optimizer": "gd"})["rows"]
     assert [(r["learning_rate"], r["minibatch_size"]) for r in rows] == \
-        [(1e30, 16), (1e-3, 4096), (1e-3, 16), (1e-3, 16)]
+        [(1e30, 16), (1e30, 4096), (1e-3, 16), (1e-3, 16)]
     assert [r["status"] for r in rows] == ["failed", "failed", "ok", "ok"]
     assert rows[0]["reason"].startswith("Diverged: cost became nan")
     assert rows[1]["reason"].startswith("SignsError: minibatch_size must be at most")
@@ -124,7 +122,7 @@ def test_diverging_and_crashing_trials_are_recorded_failed_and_the_others_finish
 
 def test_a_killed_worker_fails_its_trial_and_a_new_pool_runs_the_rest(signs, tmp_path):
     X, Y = small(signs)
-    space = {"num_epochs": {"scale": "choice", "values": [2, 3000]}}  # seed 2: 3000, 2, 2, 2
+    space = {"num_epochs": {"scale": "choice", "values": [2, 3000]}}  # seed 4: 3000, 2, 2, 2
     killed = []
 
     def kill_workers_once(row):
@@ -133,7 +131,7 @@ def test_a_killed_worker_fails_its_trial_and_a_new_pool_runs_the_rest(signs, tmp
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
-    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, seed=2,
+    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, seed=4,
                        report=kill_workers_once)["rows"]
     assert killed and [r["num_epochs"] for r in rows] == [3000, 2, 2, 2]
     assert rows[0]["status"] == "failed" and rows[0]["reason"].startswith("worker process died")
@@ -158,11 +156,23 @@ def test_rerun_skips_finished_trials_and_redoes_the_unfinished_one(signs, local_
     # A folder trained with another config (here: more epochs) or other data does not count.
     params = read_json(victim.parent / "params.json")
     job = {"run_dir": str(victim.parent), "notes": params["notes"],
-           "config": TrainConfig.load(victim.parent / "params.json").to_dict()}
+           "config": runs.load_config(victim.parent).to_dict()}
     assert search._finished(job) is not None
     assert search._finished({**job, "config": {**job["config"], "num_epochs": 4}}) is None
     other_split = {"search": {**params["notes"]["search"], "dev_fraction": 0.3}}
     assert search._finished({**job, "notes": other_split}) is None
+
+
+def test_rerun_with_more_trials_keeps_the_finished_ones_and_trains_only_the_new(signs, tmp_path):
+    first = quick_search(signs, tmp_path, trials=2)["rows"]
+    done = {p: p.stat().st_mtime_ns for p in tmp_path.glob("round0/trial*/metrics.json")}
+    assert len(done) == 2
+    second = quick_search(signs, tmp_path, trials=3)["rows"]
+    assert {p: p.stat().st_mtime_ns for p in done} == done  # not retrained
+    assert sorted(tmp_path.glob("round0/trial*/metrics.json")) == sorted(done) + [
+        tmp_path / "round0" / "trial002" / "metrics.json"]
+    assert second[:2] == first and second[2]["status"] == "ok"
+    assert len(read_rows(tmp_path)) == 3
 
 
 def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
@@ -174,6 +184,8 @@ def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
     assert [{k: t[k] for k in space} for t in lines] == space.sample(5, seed=7)
     assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 7)[1] == out
     assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 8)[1] != out
+    # More trials add lines; the first five stay as they were.
+    assert run_cli("tune", "--dry-run", "--trials", 8, "--seed", 7)[1].startswith(out)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,0 +1,229 @@
+"""The run folder: its layout, and every read and write of it.
+
+A run is a folder that can be copied, renamed or moved to another machine and
+still be resumed or predicted from (checkpoints are found by file name, not by
+the absolute paths TensorFlow's ``checkpoint`` index may hold)::
+
+    params.json       hyperparameters, engine, device, training segments (written first)
+    costs.csv         epoch,cost: one row per epoch trained so far
+    checkpoints/      model.ckpt-N.*: Saver checkpoints after N epochs
+    events.out.tfevents.*   TensorBoard
+    parameters.npz    the trained parameters  \\
+    cost.png          the cost curve           > end-of-run files, metrics.json last:
+    metrics.json      accuracies, final cost  /  a run without it did not finish
+
+Every file is written whole or not at all (``files``); a ``.tmp-*`` file is a
+write that was cut short, never read, and removed when the folder is reopened.
+"""
+import json
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from .config import RUN_KEYS, TrainConfig
+from .errors import SignsError
+from .files import failpoint, read_csv, write_csv, write_json, write_npz
+
+PARAMS, COSTS, METRICS = "params.json", "costs.csv", "metrics.json"
+PARAMETERS, COST_PLOT, CHECKPOINTS = "parameters.npz", "cost.png", "checkpoints"
+CHECKPOINT_PREFIX = "model.ckpt"
+_CHECKPOINT_INDEX = re.compile(re.escape(CHECKPOINT_PREFIX) + r"-(\d+)\.index")
+
+
+def new_run_dir(root="runs"):
+    """A fresh folder ``root/YYYYmmdd-HHMMSS[-N]``."""
+    root = Path(root)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = root / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise SignsError(f"cannot create a run folder under {root} ({e.strerror}); "
+                             f"expected a folder this user can write") from None
+    raise SignsError(f"could not create a new run folder under {root}")
+
+
+def open_for_writing(run_dir):
+    """Make sure ``run_dir`` is a folder we can write, before any training starts.
+
+    Removes leftovers of writes that were cut short (``.tmp-*`` files).
+    Returns:
+        the folder as a Path.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SignsError(f"run folder {run_dir} is a file; expected a folder (new or from a run)")
+    try:
+        (run_dir / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".tmp-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise SignsError(f"cannot write the run folder {run_dir} ({e.strerror}); "
+                         f"expected a folder this user can write") from None
+    for leftover in run_dir.glob(".tmp-*"):
+        leftover.unlink(missing_ok=True)
+    return run_dir
+
+
+def latest_checkpoint(run_dir):
+    """(checkpoint path prefix, epochs it holds) of the newest complete checkpoint, or None.
+
+    TensorFlow writes a checkpoint's ``.index`` last, so a checkpoint with
+    one is complete; the ``checkpoint`` index file is not consulted, so a moved
+    folder still finds its checkpoints.
+    """
+    folder = Path(run_dir) / CHECKPOINTS
+    steps = [int(m.group(1)) for p in folder.glob(f"{CHECKPOINT_PREFIX}-*.index")
+             if (m := _CHECKPOINT_INDEX.fullmatch(p.name))]
+    if not steps:
+        return None
+    return str(folder / f"{CHECKPOINT_PREFIX}-{max(steps)}"), max(steps)
+
+
+def checkpoint_prefix(run_dir):
+    return str(Path(run_dir) / CHECKPOINTS / CHECKPOINT_PREFIX)
+
+
+def read_params(run_dir):
+    """params.json as a dict, or a clear error if it is missing or damaged."""
+    path = Path(run_dir) / PARAMS
+    if not path.is_file():
+        raise SignsError(f"{run_dir}: no {PARAMS}; expected a run folder written by training")
+    try:
+        with open(path) as f:
+            params = json.load(f)
+        if not isinstance(params, dict):
+            raise ValueError("not a JSON object")
+        return params
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise SignsError(f"{path}: unreadable ({e}); expected the JSON object training writes "
+                         f"(a damaged run folder: start a new run)") from None
+
+
+def load_config(run_dir):
+    """The TrainConfig a run was planned with (its run bookkeeping keys skipped)."""
+    params = read_params(run_dir)
+    try:
+        return TrainConfig.from_dict({k: v for k, v in params.items() if k not in RUN_KEYS})
+    except (SignsError, TypeError) as e:
+        raise SignsError(f"{Path(run_dir) / PARAMS}: {e}") from None
+
+
+def read_metrics(run_dir):
+    """metrics.json as a dict, or None if the run did not finish (or the file is damaged)."""
+    try:
+        with open(Path(run_dir) / METRICS) as f:
+            metrics = json.load(f)
+        return metrics if isinstance(metrics, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def has_progress(run_dir):
+    """True if the folder holds a checkpoint or a finished run: something a restart would lose."""
+    return latest_checkpoint(run_dir) is not None or (Path(run_dir) / METRICS).exists()
+
+
+def read_costs(run_dir, epochs):
+    """The cost of each of the first ``epochs`` epochs, from costs.csv."""
+    path = Path(run_dir) / COSTS
+    try:
+        costs = [float(r["cost"]) for r in read_csv(path)]
+    except FileNotFoundError:
+        costs = None
+    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError):
+        raise SignsError(f"{path}: unreadable; expected the epoch,cost rows training writes") from None
+    if costs is None or len(costs) < epochs:
+        found = "missing" if costs is None else f"has {len(costs)} rows"
+        raise SignsError(f"{path} is {found}; expected the cost of each of the {epochs} epochs "
+                         f"in the checkpoint, so the run cannot be continued (its checkpoint "
+                         f"still holds the weights)")
+    return costs[:epochs]
+
+
+def load_run(run_dir):
+    """What a run folder holds so far, to continue it.
+
+    Returns:
+        (TrainConfig as planned, history list, epochs in its last checkpoint,
+        costs of those epochs). A run that saved no checkpoint yet gives 0
+        epochs and no costs: it starts again from the beginning. Rows written
+        after the checkpoint are dropped: those epochs will be run again.
+    """
+    cfg = load_config(run_dir)
+    history = read_params(run_dir).get("history", [])
+    found = latest_checkpoint(run_dir)
+    done = found[1] if found else 0
+    return cfg, history, done, read_costs(run_dir, done) if done else []
+
+
+def load_parameters(run_dir):
+    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
+    path = Path(run_dir) / PARAMETERS
+    if not path.is_file():
+        raise SignsError(f"{run_dir}: no {PARAMETERS}; expected a finished run folder "
+                         f"(an interrupted run is finished by resuming it)")
+    try:
+        with np.load(path) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise SignsError(f"{path}: unreadable ({type(e).__name__}); expected the arrays training "
+                         f"writes (resume the run to write it again)") from None
+
+
+def start_segment(run_dir, cfg, history, done, engine, device, notes=None):
+    """Write params.json for a run (or its next segment) and mark it unfinished.
+
+    Args:
+        cfg: the TrainConfig as planned: num_epochs is the total after this segment.
+        history: the segments so far (a new entry is appended).
+        done: epochs already in the checkpoint.
+    """
+    run_dir = Path(run_dir)
+    if not done:  # a fresh start: nothing from an earlier attempt may stay
+        (run_dir / COSTS).unlink(missing_ok=True)
+        for old in run_dir.glob("events.out.tfevents.*"):
+            old.unlink()
+    (run_dir / METRICS).unlink(missing_ok=True)  # not finished until written again
+    history.append({"start_epoch": done, "end_epoch": cfg.num_epochs,
+                    "learning_rate": cfg.learning_rate, "engine": engine,
+                    "started": datetime.now().isoformat(timespec="seconds")})
+    write_json(run_dir / PARAMS, {**cfg.to_dict(), "engine": engine, "device": device,
+                                  "history": history, "notes": notes or {}})
+    failpoint("params-written")
+
+
+def write_costs(run_dir, costs):
+    write_csv(Path(run_dir) / COSTS, ["epoch", "cost"], enumerate(costs))
+
+
+def finish(run_dir, cfg, result):
+    """Write the end-of-run files; metrics.json goes last and marks the run finished."""
+    from .plots import plot_costs
+
+    run_dir = Path(run_dir)
+    write_npz(run_dir / PARAMETERS, result["parameters"])
+    plot_costs(result["costs"], cfg.learning_rate, per="epochs", path=run_dir / COST_PLOT,
+               show=False)
+    write_json(run_dir / METRICS, result["metrics"])
+
+
+def write_failure(run_dir, error, saved_epochs):
+    """A one-line SignsError for a write that failed mid-run, saying what is safe on disk."""
+    reason = getattr(error, "strerror", None)
+    if reason is None:  # TensorFlow's OpError: the OS's words end its last plain line
+        lines = [line for line in str(getattr(error, "message", error)).splitlines()
+                 if line and not line.startswith(("\t", " ", "Graph execution", "Detected at",
+                                                  "Node:"))]
+        reason = lines[-1].rsplit("; ", 1)[-1] if lines else type(error).__name__
+    kept = (f"the checkpoint after epoch {saved_epochs} is intact; resume the run once the "
+            f"folder is writable" if saved_epochs else "no checkpoint was saved yet")
+    return SignsError(f"could not write the run folder {run_dir} ({reason}); {kept}")
