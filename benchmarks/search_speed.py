@@ -20,14 +20,14 @@ import tempfile
 import time
 
 from signs_model.data import load_signs
-from signs_model.search import DEFAULT_SPACE, tune
+from signs_model.search import BACKENDS, default_space, tune
 
 
 def measure(data, workers, trials, epochs, backend):
     """Wall seconds of one search, and the mean training seconds of its trials."""
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
-        rows = tune(DEFAULT_SPACE, data.X_train, data.Y_train, out, trials=trials, workers=workers,
+        rows = tune(default_space(), data.X_train, data.Y_train, out, trials=trials, workers=workers,
                     epochs=epochs, backend=backend, device="cpu")["rows"]
         wall = time.perf_counter() - t0
     if any(r["status"] != "ok" for r in rows):
@@ -41,7 +41,7 @@ def main():
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--backend", choices=("local", "ray"), default="local")
+    p.add_argument("--backend", choices=BACKENDS, default="local")
     p.add_argument("--data-dir")
     args = p.parse_args()
     data = load_signs(args.data_dir)

@@ -1,83 +1,144 @@
-"""Training hyperparameters in one visible place, checked once.
+"""Every hyperparameter in one table, and the training configuration built from it.
 
-The defaults are the course's: a 25-12-6 network, Adam with learning rate
-1e-4, 1500 epochs, minibatches of 32, minibatch seed 3 (+1 each epoch) and
+``HYPERPARAMETERS`` is the one home of each hyperparameter's name, type, valid
+values, default and help text. ``TrainConfig`` (its fields and their checks),
+the search space's names and bounds (``hparams``) and the ``signs`` flags with
+their help (``cli``) are all derived from it: adding a hyperparameter is one
+line here. The defaults are the course's: a 25-12-6 network, Adam with learning
+rate 1e-4, 1500 epochs, minibatches of 32, minibatch seed 3 (+1 each epoch) and
 graph seed 1.
+
+Example:
+    >>> cfg = TrainConfig(learning_rate=1e-3)
+    >>> cfg.hidden_units, cfg.replace(num_epochs=10).num_epochs
+    ((25, 12), 10)
 """
 import dataclasses
-import re
+import math
 from dataclasses import dataclass
 
 from .errors import SignsError, is_number
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
-RUN_KEYS = ("engine", "device", "history", "notes")  # params.json keys that are not hyperparameters
 MAX_SEED = 2**32 - 1     # NumPy's RandomState takes seeds in [0, 2**32 - 1]
 MAX_TF_SEED = 2**31 - 1
 FLOAT32_MAX = 3.4028234663852886e38  # the network computes in float32: larger values become inf
 
 
-@dataclass
-class TrainConfig:
-    learning_rate: float = 0.0001
-    num_epochs: int = 1500
-    minibatch_size: int = 32
-    hidden_units: tuple = (25, 12)
-    optimizer: str = "adam"
-    beta: float = 0.9        # momentum's beta
-    beta1: float = 0.9       # Adam's first moment
-    beta2: float = 0.999     # Adam's second moment, and RMSprop's decay
-    epsilon: float = 1e-8    # Adam / RMSprop
-    decay_rate: float = 0.0  # alpha = alpha0 / (1 + decay_rate * epoch_num)
-    batch_norm: bool = False
-    bn_momentum: float = 0.9
-    l2_lambda: float = 0.0
-    keep_prob: float = 1.0
-    seed: int = 3            # minibatch shuffling: epoch e uses seed + 1 + e
-    tf_seed: int = 1         # graph-level seed (tf.set_random_seed) and dropout's masks
+@dataclass(frozen=True)
+class Interval:
+    """A range of numbers, each end open or closed, e.g. ``Interval(0, 1, "(]")`` is (0, 1]."""
+    low: float
+    high: float
+    ends: str = "[]"
+
+    def __contains__(self, v):
+        return ((v > self.low if self.ends[0] == "(" else v >= self.low)
+                and (v < self.high if self.ends[1] == ")" else v <= self.high))
+
+    def __str__(self):
+        def show(v):
+            if v in (math.inf, FLOAT32_MAX):
+                return "inf" if v == math.inf else f"{v:.4g}"
+            return str(int(v)) if float(v).is_integer() else f"{v:g}"
+        return f"{self.ends[0]}{show(self.low)}, {show(self.high)}{self.ends[1]}"
+
+
+POSITIVE, NON_NEGATIVE = Interval(0, FLOAT32_MAX, "(]"), Interval(0, FLOAT32_MAX)
+COUNT, BETA = Interval(1, math.inf, "[)"), Interval(0, 1, "[)")
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One hyperparameter: what it is, which values it takes, and its default.
+
+    Args:
+        type: float, int, bool, str (one of ``values``) or tuple (of ints in ``values``).
+        values: an Interval for numbers (each item's, for tuple), the choices for str.
+        frozen: a resumed run cannot change it (the checkpoint holds the old network).
+        flag: the command-line flag (default: ``--`` + the name with dashes).
+    """
+    name: str
+    type: type
+    default: object
+    values: object
+    help: str
+    frozen: bool = False
+    flag: str = None
+
+    @property
+    def option(self):
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    def expected(self, item=False):
+        """What a valid value is, in words ("an int in [1, inf)")."""
+        if self.type is bool:
+            return "true or false"
+        if self.type is str:
+            return "one of " + ", ".join(self.values)
+        if self.type is tuple and not item:
+            return f"one or more ints in {self.values}"
+        kind = "an int" if self.type in (int, tuple) else "a number"
+        limit = " (the network computes in float32)" if self.values.high == FLOAT32_MAX else ""
+        return f"{kind} in {self.values}{limit}"
+
+    def check(self, value, item=False):
+        """``value`` if it is valid (a tuple for layer sizes), else a SignsError naming this one.
+
+        Args:
+            item: check one item of a tuple hyperparameter (a single layer size).
+        """
+        if self.type is tuple and not item:
+            if isinstance(value, (list, tuple)) and value and all(self._ok(v, int) for v in value):
+                return tuple(value)
+        elif self._ok(value, int if self.type is tuple else self.type):
+            return value
+        raise SignsError(f"{self.name} must be {self.expected(item)}, got {value!r}",
+                         argument=self.name)
+
+    def _ok(self, v, kind):
+        if kind is bool or kind is str:
+            return isinstance(v, bool) if kind is bool else v in self.values
+        if not is_number(v) or (kind is int and not float(v).is_integer()):
+            return False
+        return v in self.values
+
+
+HYPERPARAMETERS = {h.name: h for h in (
+    Hyperparameter("learning_rate", float, 0.0001, POSITIVE, "alpha0, the learning rate"),
+    Hyperparameter("num_epochs", int, 1500, COUNT, "passes over the training set (on resume: "
+                   "further passes)", flag="--epochs"),
+    Hyperparameter("minibatch_size", int, 32, COUNT, "examples per minibatch"),
+    Hyperparameter("hidden_units", tuple, (25, 12), COUNT, "hidden layer sizes, e.g. 25,12",
+                   frozen=True),
+    Hyperparameter("optimizer", str, "adam", OPTIMIZERS, "the update rule", frozen=True),
+    Hyperparameter("beta", float, 0.9, BETA, "momentum's beta"),
+    Hyperparameter("beta1", float, 0.9, BETA, "Adam's first-moment beta"),
+    Hyperparameter("beta2", float, 0.999, BETA, "Adam's second-moment beta, RMSprop's decay"),
+    Hyperparameter("epsilon", float, 1e-8, POSITIVE, "Adam's and RMSprop's epsilon"),
+    Hyperparameter("decay_rate", float, 0.0, NON_NEGATIVE,
+                   "learning-rate decay: alpha = alpha0 / (1 + decay_rate * epoch)"),
+    Hyperparameter("batch_norm", bool, False, None,
+                   "batch norm on every hidden layer (their b is dropped)", frozen=True),
+    Hyperparameter("bn_momentum", float, 0.9, BETA, "batch norm's moving-average momentum"),
+    Hyperparameter("l2_lambda", float, 0.0, NON_NEGATIVE, "L2 regularization lambda"),
+    Hyperparameter("keep_prob", float, 1.0, Interval(0, 1, "(]"),
+                   "dropout keep probability (1: no dropout)"),
+    Hyperparameter("seed", int, 3, Interval(0, MAX_SEED),
+                   "minibatch shuffling seed: epoch e shuffles with seed + 1 + e"),
+    Hyperparameter("tf_seed", int, 1, Interval(0, MAX_TF_SEED),
+                   "graph-level seed: initial weights and dropout masks", frozen=True),
+)}
+
+
+class _Config:
+    """The methods of TrainConfig; its fields come from HYPERPARAMETERS."""
 
     def __post_init__(self):
-        self.hidden_units = tuple(self.hidden_units)
-        self.check()
-
-    def check(self):
-        def bad(name, expected):
-            raise SignsError(f"{name} must be {expected}, got {getattr(self, name)!r}")
-
-        def is_int(v):
-            return isinstance(v, int) and not isinstance(v, bool)
-
-        if not is_number(self.learning_rate) or self.learning_rate <= 0:
-            bad("learning_rate", "a positive number")
-        for name in ("learning_rate", "l2_lambda"):
-            if is_number(getattr(self, name)) and getattr(self, name) > FLOAT32_MAX:
-                raise SignsError(f"{name} must be at most {FLOAT32_MAX:.3g} (the largest float32, "
-                                 f"in which the network computes), got {getattr(self, name):g}")
-        for name in ("num_epochs", "minibatch_size"):
-            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
-                bad(name, "a positive int")
-        if not self.hidden_units or not all(is_int(u) and u >= 1 for u in self.hidden_units):
-            bad("hidden_units", "one or more positive ints")
-        if self.optimizer not in OPTIMIZERS:
-            bad("optimizer", "one of " + ", ".join(OPTIMIZERS))
-        for name in ("beta", "beta1", "beta2", "bn_momentum"):
-            if not is_number(getattr(self, name)) or not 0 <= getattr(self, name) < 1:
-                bad(name, "in [0, 1)")
-        if not is_number(self.epsilon) or self.epsilon <= 0:
-            bad("epsilon", "> 0")
-        for name in ("decay_rate", "l2_lambda"):
-            if not is_number(getattr(self, name)) or getattr(self, name) < 0:
-                bad(name, ">= 0")
-        if not is_number(self.keep_prob) or not 0 < self.keep_prob <= 1:
-            bad("keep_prob", "in (0, 1]")
-        if not isinstance(self.batch_norm, bool):
-            bad("batch_norm", "true or false")
-        if not is_int(self.seed) or not 0 <= self.seed <= MAX_SEED - self.num_epochs:
-            # Epoch e shuffles with seed + 1 + e, which must stay a valid NumPy seed.
-            bad("seed", f"an int in [0, {MAX_SEED - self.num_epochs}] (epoch e shuffles with "
-                        f"seed + 1 + e, at most {MAX_SEED}, over {self.num_epochs} epochs)")
-        if not is_int(self.tf_seed) or not 0 <= self.tf_seed <= MAX_TF_SEED:
-            bad("tf_seed", f"an int in [0, {MAX_TF_SEED}]")
+        for h in HYPERPARAMETERS.values():  # in table order: num_epochs is checked before seed
+            if h.name == "seed":  # epoch e shuffles with seed + 1 + e: a NumPy seed too
+                h = dataclasses.replace(h, values=Interval(0, MAX_SEED - self.num_epochs))
+            setattr(self, h.name, h.check(getattr(self, h.name)))
 
     def to_dict(self):
         d = dataclasses.asdict(self)
@@ -89,21 +150,18 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d):
-        """Build from a dict such as params.json or a sampled search configuration.
-
-        Search names ``hidden_units_1`` ... ``hidden_units_K`` set the layer sizes.
-        """
-        d = dict(d)
-        layers = sorted((int(m.group(1)), k) for k in d
-                        if (m := re.fullmatch(r"hidden_units_(\d+)", k)))
-        if layers:
-            if [i for i, _ in layers] != list(range(1, len(layers) + 1)):
-                raise SignsError(f"hidden layer sizes must be numbered hidden_units_1 .. "
-                                 f"hidden_units_K without gaps, got {[k for _, k in layers]}")
-            d["hidden_units"] = [d.pop(k) for _, k in layers]
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
+        """Build from a dict of hyperparameters (params.json's, without its run keys)."""
+        unknown = sorted(set(d) - set(HYPERPARAMETERS))
         if unknown:
             raise SignsError(f"unknown hyperparameter(s) {', '.join(unknown)}; "
-                             f"expected some of {', '.join(sorted(names))}")
+                             f"expected some of {', '.join(HYPERPARAMETERS)}")
         return cls(**d)
+
+
+TrainConfig = dataclasses.make_dataclass(
+    "TrainConfig",
+    [(h.name, h.type, dataclasses.field(default=h.default)) for h in HYPERPARAMETERS.values()],
+    bases=(_Config,),
+    namespace={"__module__": __name__,
+               "__doc__": "Training hyperparameters with the course's defaults, checked on "
+                          "creation (see HYPERPARAMETERS)."})

@@ -42,9 +42,9 @@ def _read_split(path, split):
     """Read one course h5 file and check keys, shapes, dtypes; returns (x, y, classes)."""
     import h5py
 
-    hint = "point to the folder holding it with --data-dir or SIGNS_DATA_DIR"
     if not path.exists():
-        raise SignsError(f"data file not found: {path} ({hint})")
+        raise SignsError(f"data file not found: {path}; expected the folder holding the course's "
+                         f"{FILES[split]} (data_dir, or $SIGNS_DATA_DIR)", argument="data_dir")
     try:
         with h5py.File(path, "r") as f:
             keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")

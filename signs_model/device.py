@@ -1,4 +1,4 @@
-"""CPU or GPU: the session configuration for ``--device cpu|gpu|auto``."""
+"""CPU or GPU: the session configuration for ``device="cpu"|"gpu"|"auto"``."""
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
@@ -21,7 +21,8 @@ def session_config(device="auto", threads=None):
         threads: intra-op threads (None: TensorFlow's default, one per core).
     """
     if device not in DEVICES:
-        raise SignsError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+        raise SignsError(f"device must be one of {', '.join(DEVICES)}, got {device!r}",
+                         argument="device")
     config = tf.ConfigProto()
     config.gpu_options.allow_growth = True
     if threads:
@@ -30,8 +31,8 @@ def session_config(device="auto", threads=None):
     if device == "cpu":
         config.device_count["GPU"] = 0
     elif device == "gpu" and not gpus():
-        raise SignsError("--device gpu: TensorFlow sees no GPU on this machine "
-                         "(no CUDA device or a CPU-only build); use --device cpu or auto")
+        raise SignsError("device 'gpu': TensorFlow sees no GPU on this machine (no CUDA device "
+                         "or a CPU-only build); expected 'cpu' or 'auto' here", argument="device")
     return config
 
 

@@ -7,7 +7,16 @@ import math
 
 
 class SignsError(ValueError):
-    """A user-facing error: the message names what was wrong and what was expected."""
+    """A user-facing error: the message names what was wrong and what was expected.
+
+    Args:
+        argument: the name of the argument at fault (``seed``, ``data_dir``), if
+            one is; the CLI names its flag (``--seed``) from it.
+    """
+
+    def __init__(self, message, argument=None):
+        super().__init__(message)
+        self.argument = argument
 
 
 def is_number(v):

@@ -12,33 +12,34 @@ and what L2, dropout and batch norm each do to test accuracy.
 Each writes a CSV, a Markdown table and (for the learning rates) a figure into
 ``out_dir``. A run whose cost becomes NaN or infinite (``train.Diverged``) is a
 result, not a crash: its accuracies are NaN, its status is ``diverged`` and its
-reason says when the cost broke and which values to lower. A learning rate or
-l2_lambda beyond float32's range is refused before any training.
+reason says when the cost broke and which values to lower (any other error:
+``failed``; the statuses of ``results``). The CSV is rewritten after every run,
+so an interrupted experiment keeps its rows. A learning rate or l2_lambda
+beyond float32's range is refused before any training.
 
 Example:
     >>> good_lr_range([1e-4, 1e-3, 1e-2, 1e-1], [0.5, 0.95, 1.0, 0.2])
     GoodRange(best=1.0, best_lr=0.01, low=0.001, high=0.01, decades=1.0, at_edge=False)
 """
 import math
-import sys
-import time
 from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from . import train as training
-from .config import OPTIMIZERS, TrainConfig
+from . import train
+from .config import HYPERPARAMETERS, TrainConfig
 from .errors import SignsError, is_number
-from .files import atomic_write_bytes, write_csv
-from .plots import finish
+from .files import atomic_write_bytes
+from .plots import plot_lr_range
+from .results import ResultsTable, attempt, status_text
 
 LR_RANGE_FIELDS = ("learning_rate", "batch_norm", "dev_accuracy", "train_accuracy", "final_cost",
                    "status", "reason")
 REG_FIELDS = ("name", "l2_lambda", "keep_prob", "batch_norm", "train_accuracy", "test_accuracy",
               "final_cost", "seconds", "status", "reason")
+_DEFAULT = {name: h.default for name, h in HYPERPARAMETERS.items()}  # the course's settings
 GOOD_FRACTION = 0.9  # "good" learning rates reach 90% of the variant's best dev accuracy
 
 GoodRange = namedtuple("GoodRange", "best best_lr low high decades at_edge")
@@ -57,11 +58,12 @@ def log_spaced(lr_min, lr_max, points):
     """``points`` learning rates evenly spaced in log10 from ``lr_min`` to ``lr_max``, both included."""
     for name, v in (("lr_min", lr_min), ("lr_max", lr_max)):
         if not is_number(v) or v <= 0:
-            raise SignsError(f"{name} must be a number > 0, got {v!r}")
+            raise SignsError(f"{name} must be a number > 0, got {v!r}", argument=name)
     if not lr_min < lr_max:
-        raise SignsError(f"lr_min must be smaller than lr_max, got {lr_min!r} and {lr_max!r}")
+        raise SignsError(f"lr_min must be smaller than lr_max, got {lr_min!r} and {lr_max!r}",
+                         argument="lr_min")
     if not isinstance(points, int) or isinstance(points, bool) or points < 2:
-        raise SignsError(f"points must be an int >= 2, got {points!r}")
+        raise SignsError(f"points must be an int >= 2, got {points!r}", argument="points")
     # 12 significant digits: 1e-05, not logspace's 9.999999999999999e-06
     return [float(f"{v:.12g}") for v in np.logspace(math.log10(lr_min), math.log10(lr_max), points)]
 
@@ -86,7 +88,7 @@ def good_lr_range(learning_rates, accuracies, fraction=GOOD_FRACTION):
     acc = np.asarray(accuracies, dtype=float)
     if acc.shape != lrs.shape:
         raise SignsError(f"accuracies must hold one value per learning rate ({lrs.size}), "
-                         f"got shape {acc.shape}")
+                         f"got shape {acc.shape}", argument="accuracies")
     if np.all(np.isnan(acc)):
         return GoodRange(math.nan, math.nan, math.nan, math.nan, math.nan, False)
     i = int(np.nanargmax(acc))
@@ -101,7 +103,7 @@ def good_lr_range(learning_rates, accuracies, fraction=GOOD_FRACTION):
                      float(math.log10(lrs[hi] / lrs[lo])), lo == 0 or hi == acc.size - 1)
 
 
-def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
+def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=_DEFAULT["seed"],
                 hidden_units=(25, 12), optimizer="adam", out_dir=None, progress=False,
                 report=None):
     """Train the network with and without batch norm at each learning rate; judge on dev.
@@ -128,21 +130,16 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
     base = TrainConfig(num_epochs=epochs, seed=seed, hidden_units=hidden_units, optimizer=optimizer)
     base.replace(learning_rate=lrs[-1])  # the largest learning rate is a valid one
     eval_sets = {"train": (X_train, Y_train), "dev": (X_dev, Y_dev)}
-    training.check_inputs(base, X_train, Y_train, eval_sets)
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    train.check_inputs(base, X_train, Y_train, eval_sets)
+    out = _out(out_dir)
+    table = ResultsTable(None if out is None else out / "lr_range.csv",
+                         LR_RANGE_FIELDS, report=report)
     jobs = [(bn, lr) for bn in (False, True) for lr in lrs]
     for bn, lr in tqdm(jobs, desc="bn-lr-range", unit="run", disable=not progress, leave=False):
         cfg = base.replace(learning_rate=lr, batch_norm=bn)
-        row = {"learning_rate": lr, "batch_norm": bn, **_train_one(cfg, X_train, Y_train, eval_sets)}
-        rows.append({k: row[k] for k in (*LR_RANGE_FIELDS, "seconds")})
-        if out is not None:  # rewritten after every run: an interrupted experiment keeps its rows
-            write_csv(out / "lr_range.csv", LR_RANGE_FIELDS,
-                      ([r[k] for k in LR_RANGE_FIELDS] for r in rows))
-        if report:
-            report(rows[-1])
+        row = {"learning_rate": lr, "batch_norm": bn, **_run(cfg, X_train, Y_train, eval_sets)}
+        table.add({k: row[k] for k in (*LR_RANGE_FIELDS, "seconds")})
+    rows = table.rows()
     summary = {bn: good_lr_range(lrs, [r["dev_accuracy"] for r in rows if r["batch_norm"] == bn])
                for bn in (False, True)}
     files = []
@@ -153,13 +150,14 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=3,
                   f"examples (chance level 1/{Y_train.shape[0]} = {1 / Y_train.shape[0]:.3f}: a "
                   f"width only means something when the best is well above it).")
         atomic_write_bytes(out / "lr_range.md", lr_range_markdown(rows, summary, header).encode())
-        plot_lr_range(rows, summary, out / "lr_range.png", chance=1 / Y_train.shape[0])
+        plot_lr_range(rows, summary, out / "lr_range.png", chance=1 / Y_train.shape[0],
+                      fraction=GOOD_FRACTION, label=variant)
         files = [out / "lr_range.csv", out / "lr_range.md", out / "lr_range.png"]
     return {"rows": rows, "summary": summary, "files": files}
 
 
-def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, base=None,
-                   out_dir=None, progress=False, report=None):
+def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=_DEFAULT["num_epochs"],
+                   base=None, out_dir=None, progress=False, report=None):
     """Train the same network with each regularizer; compare train and test accuracy.
 
     Args:
@@ -176,25 +174,20 @@ def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, 
     """
     configs = regularizers() if configs is None else dict(configs)
     if not configs:
-        raise SignsError("configs must name at least one configuration, got none")
+        raise SignsError("configs must name at least one configuration, got none", argument="configs")
     base = (base or TrainConfig()).replace(num_epochs=epochs)
     cfgs = {name: base.replace(**changes) for name, changes in configs.items()}  # check all first
     eval_sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
     for cfg in cfgs.values():
-        training.check_inputs(cfg, X_train, Y_train, eval_sets)
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    rows = []
+        train.check_inputs(cfg, X_train, Y_train, eval_sets)
+    out = _out(out_dir)
+    table = ResultsTable(None if out is None else out / "regularization.csv",
+                         REG_FIELDS, report=report)
     for name, cfg in tqdm(cfgs.items(), desc="regularization", unit="run", disable=not progress,
                           leave=False):
-        rows.append({"name": name, "l2_lambda": cfg.l2_lambda, "keep_prob": cfg.keep_prob,
-                     "batch_norm": cfg.batch_norm, **_train_one(cfg, X_train, Y_train, eval_sets)})
-        if out is not None:  # rewritten after every run: an interrupted experiment keeps its rows
-            write_csv(out / "regularization.csv", REG_FIELDS,
-                      ([r[k] for k in REG_FIELDS] for r in rows))
-        if report:
-            report(rows[-1])
+        table.add({"name": name, "l2_lambda": cfg.l2_lambda, "keep_prob": cfg.keep_prob,
+                   "batch_norm": cfg.batch_norm, **_run(cfg, X_train, Y_train, eval_sets)})
+    rows = table.rows()
     files = []
     if out is not None:
         header = (f"{epochs} epochs each, learning rate {base.learning_rate:g}, optimizer "
@@ -206,19 +199,20 @@ def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=1500, 
     return {"rows": rows, "files": files}
 
 
-def _train_one(cfg, X_train, Y_train, eval_sets):
-    """One in-memory run -> accuracies, final cost, seconds, status ("ok" or "diverged"), reason."""
-    t0 = time.perf_counter()
-    try:
-        metrics = training.train(cfg, X_train, Y_train, eval_sets, progress=False,
-                                 eval_every=0)["metrics"]
-    except training.Diverged as e:
-        return {**{f"{name}_accuracy": math.nan for name in eval_sets}, "final_cost": math.nan,
-                "seconds": round(time.perf_counter() - t0, 1), "status": "diverged",
-                "reason": str(e)}
-    return {**{f"{name}_accuracy": metrics[f"{name}_accuracy"] for name in eval_sets},
-            "final_cost": metrics["final_cost"], "seconds": round(time.perf_counter() - t0, 1),
-            "status": "ok", "reason": ""}
+def _out(out_dir):
+    """The output folder as a Path, created; None stays None (write nothing)."""
+    if out_dir is None:
+        return None
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return Path(out_dir)
+
+
+def _run(cfg, X_train, Y_train, eval_sets):
+    """One in-memory run, as table columns: each eval set's accuracy and the final cost (NaN
+    unless the run is ok), seconds, status ("ok", "diverged" or "failed") and reason."""
+    result = attempt(lambda: train.train(cfg, X_train, Y_train, eval_sets, progress=False,
+                                         eval_every=0)["metrics"])
+    return result.row([f"{name}_accuracy" for name in eval_sets] + ["final_cost"], missing=math.nan)
 
 
 def _check_grid(learning_rates):
@@ -230,22 +224,18 @@ def _check_grid(learning_rates):
     if lrs is None or lrs.ndim != 1 or lrs.size == 0 or not np.all(np.isfinite(lrs)) \
             or not np.all(lrs > 0) or not np.all(np.diff(lrs) > 0):
         raise SignsError(f"learning_rates must be one or more positive numbers in increasing "
-                         f"order, got {learning_rates!r}")
+                         f"order, got {learning_rates!r}", argument="learning_rates")
     return lrs
 
 
-def _fmt(v, spec=".4f"):
+def fmt(v, spec=".4f"):
+    """A number for a table or a report line; "NaN" for a run that has none (None or NaN)."""
     return "NaN" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
 
-def _variant(bn):
+def variant(bn):
+    """The name of a bn_lr_range variant: "with batch norm" or "without batch norm"."""
     return "with batch norm" if bn else "without batch norm"
-
-
-def _status(row):
-    """The status cell of a Markdown table: "ok", or "diverged: <reason>"."""
-    reason = row.get("reason", "").replace("|", "/")
-    return f"{row['status']}: {reason}" if reason else row["status"]
 
 
 def lr_range_markdown(rows, summary, header=""):
@@ -257,8 +247,8 @@ def lr_range_markdown(rows, summary, header=""):
               "|---:|:---:|---:|---:|---:|:---|"]
     for r in rows:
         lines.append(f"| {r['learning_rate']:.3g} | {'yes' if r['batch_norm'] else 'no'} | "
-                     f"{_fmt(r['dev_accuracy'])} | {_fmt(r['train_accuracy'])} | "
-                     f"{_fmt(r['final_cost'])} | {_status(r)} |")
+                     f"{fmt(r['dev_accuracy'])} | {fmt(r['train_accuracy'])} | "
+                     f"{fmt(r['final_cost'])} | {status_text(r)} |")
     lines += ["", f"Good learning rates: dev accuracy >= {GOOD_FRACTION:.0%} of the variant's best. "
               "The good range is the contiguous run of good grid points around the best, its "
               "width log10(high / low) measured on the grid (a lower bound; 'at the grid edge': "
@@ -271,13 +261,13 @@ def lr_range_markdown(rows, summary, header=""):
         g = summary[bn]
         accs = np.array([r["dev_accuracy"] for r in rows if r["batch_norm"] == bn], dtype=float)
         if math.isnan(g.best):
-            lines.append(f"| {_variant(bn)} | NaN | - | every run diverged | NaN | 0 of {accs.size} "
+            lines.append(f"| {variant(bn)} | NaN | - | every run diverged | NaN | 0 of {accs.size} "
                          f"| NaN |")
             continue
         edge = " (at the grid edge)" if g.at_edge else ""
         n_good = int(np.sum(accs >= GOOD_FRACTION * g.best))  # NaN compares False
         worst = "NaN (diverged)" if np.isnan(accs).any() else f"{accs.min():.4f}"
-        lines.append(f"| {_variant(bn)} | {g.best:.4f} | {g.best_lr:.3g} | "
+        lines.append(f"| {variant(bn)} | {g.best:.4f} | {g.best_lr:.3g} | "
                      f"{g.low:.3g} .. {g.high:.3g}{edge} | {g.decades:.2f} | "
                      f"{n_good} of {accs.size} | {worst} |")
     return "\n".join(lines) + "\n"
@@ -292,124 +282,8 @@ def regularization_markdown(rows, header=""):
               "| final cost | seconds | status |", "|:---|---:|---:|:---:|---:|---:|---:|---:|:---|"]
     for r in rows:
         lines.append(f"| {r['name']} | {r['l2_lambda']:g} | {r['keep_prob']:g} | "
-                     f"{'yes' if r['batch_norm'] else 'no'} | {_fmt(r['train_accuracy'])} | "
-                     f"{_fmt(r['test_accuracy'])} | {_fmt(r['final_cost'])} | "
-                     f"{_fmt(r['seconds'], '.1f')} | {_status(r)} |")
+                     f"{'yes' if r['batch_norm'] else 'no'} | {fmt(r['train_accuracy'])} | "
+                     f"{fmt(r['test_accuracy'])} | {fmt(r['final_cost'])} | "
+                     f"{fmt(r['seconds'], '.1f')} | {status_text(r)} |")
     return "\n".join(lines) + "\n"
 
-
-def plot_lr_range(rows, summary, path=None, show=None, chance=None):
-    """Dev accuracy against learning rate (log x), one curve per variant; x marks diverged runs.
-
-    ``chance``: the accuracy of guessing (1 / classes), drawn as a dotted line.
-    """
-    fig = Figure(figsize=(6.5, 4.2))
-    ax = fig.add_subplot()
-    if chance is not None:
-        ax.axhline(chance, color="0.5", linestyle=":", label=f"chance ({chance:.3f})")
-    for k, bn in enumerate((False, True)):
-        mine = [r for r in rows if r["batch_norm"] == bn]
-        color = f"C{k}"
-        ax.plot([r["learning_rate"] for r in mine], [r["dev_accuracy"] for r in mine], "o-",
-                color=color, label=_variant(bn))
-        failed = [r["learning_rate"] for r in mine if r["status"] != "ok"]
-        if failed:
-            ax.plot(failed, [0.0] * len(failed), "x", color=color, markersize=9,
-                    label=f"{_variant(bn)}: diverged")
-        g = summary[bn]
-        if not math.isnan(g.best):
-            ax.axvspan(g.low, g.high, color=color, alpha=0.12)
-    ax.set_xscale("log")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("dev accuracy")
-    ax.set_title(f"Learning-rate range (shaded: >= {GOOD_FRACTION:.0%} of best dev accuracy)")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
-    return finish(fig, path, show)
-
-
-# --- the `signs experiment` command ------------------------------------------
-
-def _report_line(row):
-    what = (f"lr {row['learning_rate']:.3g} {_variant(row['batch_norm'])}" if "learning_rate" in row
-            else row["name"])
-    accs = " ".join(f"{k.replace('_accuracy', '')} {_fmt(row[k])}" for k in row
-                    if k.endswith("_accuracy"))
-    print(f"{what}: {_status(row)}, {accs}, {row['seconds']:.1f} s", file=sys.stderr)
-
-
-def cmd_bn_lr_range(args):
-    from .data import dev_split, load_signs
-
-    lrs = log_spaced(args.lr_min, args.lr_max, args.points)
-    TrainConfig(num_epochs=args.epochs, optimizer=args.optimizer, seed=args.seed,
-                learning_rate=lrs[-1])  # refuse bad values before loading data
-    data = load_signs(args.data_dir)
-    X, Y, X_dev, Y_dev = dev_split(data.X_train, data.Y_train, args.dev_fraction, args.seed)
-    result = bn_lr_range(X, Y, X_dev, Y_dev, lrs, args.epochs, seed=args.seed,
-                         optimizer=args.optimizer, out_dir=args.out,
-                         progress=not args.no_progress, report=_report_line)
-    for bn, g in result["summary"].items():
-        print(f"{_variant(bn)}: best dev accuracy {_fmt(g.best)} at lr {g.best_lr:.3g}; "
-              f">= 90% of it over {_fmt(g.decades, '.2f')} decades")
-    print(f"wrote {', '.join(str(p) for p in result['files'])}")
-
-
-def cmd_regularization(args):
-    from .data import load_signs
-
-    configs = regularizers(args.l2_lambdas, args.keep_probs)
-    base = TrainConfig(learning_rate=args.learning_rate, num_epochs=args.epochs, seed=args.seed)
-    for changes in configs.values():
-        base.replace(**changes)  # refuse bad values before loading data
-    data = load_signs(args.data_dir)
-    result = regularization(data.X_train, data.Y_train, data.X_test, data.Y_test, configs,
-                            args.epochs, base, out_dir=args.out, progress=not args.no_progress,
-                            report=_report_line)
-    for r in result["rows"]:
-        print(f"{r['name']}: train accuracy {_fmt(r['train_accuracy'])}, "
-              f"test accuracy {_fmt(r['test_accuracy'])}"
-              + ("" if r["status"] == "ok" else f" ({_status(r)})"))
-    print(f"wrote {', '.join(str(p) for p in result['files'])}")
-
-
-def add_subcommands(subparsers):
-    """Register ``signs experiment bn-lr-range`` and ``signs experiment regularization``."""
-    from .cli import add_data_arg, comma_separated
-
-    p = subparsers.add_parser("experiment", help="batch norm's learning-rate range; regularizers compared")
-    sub = p.add_subparsers(dest="experiment", required=True)
-
-    q = sub.add_parser("bn-lr-range", help="dev accuracy vs learning rate, with and without batch norm")
-    add_data_arg(q)
-    q.add_argument("--out", default="runs/bn-lr-range", metavar="DIR",
-                   help="where lr_range.csv/.md/.png go (default runs/bn-lr-range)")
-    q.add_argument("--epochs", type=int, default=100, help="epochs per run (default 100)")
-    q.add_argument("--lr-min", type=float, default=1e-5, help="smallest learning rate (default 1e-5)")
-    q.add_argument("--lr-max", type=float, default=1e-1, help="largest learning rate (default 1e-1)")
-    q.add_argument("--points", type=int, default=7, metavar="K",
-                   help="learning rates, log-spaced from --lr-min to --lr-max (default 7)")
-    q.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    q.add_argument("--dev-fraction", type=float, default=0.2,
-                   help="share of the training set held out, per class, to judge runs (default 0.2)")
-    q.add_argument("--seed", type=int, default=3, help="minibatch and dev split seed (default 3)")
-    q.add_argument("--no-progress", action="store_true", help="no progress bar")
-    q.set_defaults(func=cmd_bn_lr_range)
-
-    q = sub.add_parser("regularization",
-                       help="test accuracy of the plain model vs L2, dropout and batch norm")
-    add_data_arg(q)
-    q.add_argument("--out", default="runs/regularization", metavar="DIR",
-                   help="where regularization.csv/.md go (default runs/regularization)")
-    q.add_argument("--epochs", type=int, default=1500, help="epochs per run (default 1500, the course's)")
-    q.add_argument("--learning-rate", type=float, default=1e-4, help="default 0.0001, the course's")
-    q.add_argument("--l2-lambdas", type=comma_separated(float, "0.1,1"), default=(0.1, 1.0),
-                   metavar="L,L",
-                   help="L2 lambdas to try (default 0.1,1)")
-    q.add_argument("--keep-probs", type=comma_separated(float, "0.9,0.7"), default=(0.9, 0.7),
-                   metavar="P,P",
-                   help="dropout keep probabilities to try (default 0.9,0.7)")
-    q.add_argument("--seed", type=int, default=3, help="minibatch seed (default 3, the course's)")
-    q.add_argument("--no-progress", action="store_true", help="no progress bar")
-    q.set_defaults(func=cmd_regularization)

@@ -26,48 +26,47 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import OPTIMIZERS
+from .config import HYPERPARAMETERS
 from .errors import SignsError, is_number
 
 SCALES = ("linear", "int", "log", "one_minus_log", "choice")
-_HIDDEN = re.compile(r"hidden_units_[1-9][0-9]*")
-_INT_NAMES = ("minibatch_size", "num_epochs")
-# name -> (test on a value, what the test means); checked on bounds and choices.
-_POSITIVE, _AT_LEAST_1 = (lambda v: v > 0, "> 0"), (lambda v: v >= 1, ">= 1")
-_BETA, _NON_NEG = (lambda v: 0 <= v < 1, "in [0, 1)"), (lambda v: v >= 0, ">= 0")
-_RANGES = {
-    "learning_rate": _POSITIVE, "epsilon": _POSITIVE, "decay_rate": _NON_NEG,
-    "l2_lambda": _NON_NEG, "keep_prob": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "minibatch_size": _AT_LEAST_1, "num_epochs": _AT_LEAST_1,
-    "beta": _BETA, "beta1": _BETA, "beta2": _BETA,
-}
+_LAYER = re.compile(r"hidden_units_([1-9][0-9]*)")  # one layer's size: hidden_units_1, _2, ...
 
 
-def _kind(name):
-    """'int', 'float', 'optimizer' or 'bool'; SignsError for an unknown name."""
-    if name in _INT_NAMES or (isinstance(name, str) and _HIDDEN.fullmatch(name)):
-        return "int"
-    if name in ("optimizer", "batch_norm"):
-        return "optimizer" if name == "optimizer" else "bool"
-    if name in _RANGES:
-        return "float"
-    raise SignsError(f"unknown hyperparameter {name!r}; expected one of "
-                     f"{sorted([*_RANGES, 'batch_norm', 'optimizer'])} or hidden_units_<k>")
+def hyperparameter(name):
+    """The registry entry an axis samples, and whether the axis is one item of it (a layer size).
+
+    Returns:
+        (config.Hyperparameter, item) with item True for ``hidden_units_<k>``.
+    """
+    if isinstance(name, str) and _LAYER.fullmatch(name):
+        return HYPERPARAMETERS["hidden_units"], True
+    h = HYPERPARAMETERS.get(name) if isinstance(name, str) else None
+    if h is None or h.type is tuple:
+        names = [n for n, h in HYPERPARAMETERS.items() if h.type is not tuple]
+        raise SignsError(f"unknown hyperparameter {name!r}; expected one of {names} or "
+                         f"hidden_units_<k> (the size of hidden layer k)")
+    return h, False
+
+
+def config_changes(trial):
+    """A sampled trial as TrainConfig changes: ``hidden_units_1 .. _K`` become ``hidden_units``."""
+    changes = {k: v for k, v in trial.items() if not _LAYER.fullmatch(k)}
+    layers = sorted((int(m.group(1)), k) for k in trial if (m := _LAYER.fullmatch(k)))
+    if layers:
+        if [i for i, _ in layers] != list(range(1, len(layers) + 1)):
+            raise SignsError(f"hidden layer sizes must be numbered hidden_units_1 .. "
+                             f"hidden_units_K without gaps, got {[k for _, k in layers]}")
+        changes["hidden_units"] = tuple(trial[k] for _, k in layers)
+    return changes
 
 
 def _check_value(name, v, what):
-    kind = _kind(name)
-    if kind == "optimizer" and v not in OPTIMIZERS:
-        raise SignsError(f"{name}: {what} must be one of {list(OPTIMIZERS)}, got {v!r}")
-    if kind == "bool" and not isinstance(v, bool):
-        raise SignsError(f"{name}: {what} must be true or false, got {v!r}")
-    if kind in ("int", "float"):
-        if not is_number(v) or (kind == "int" and not float(v).is_integer()):
-            wanted = "integer" if kind == "int" else "number"
-            raise SignsError(f"{name}: {what} must be a finite {wanted}, got {v!r}")
-        test, meaning = _RANGES.get(name, _AT_LEAST_1)  # hidden_units_k >= 1
-        if not test(v):
-            raise SignsError(f"{name}: {what} must be {meaning}, got {v!r}")
+    h, item = hyperparameter(name)
+    try:
+        h.check(v, item)
+    except SignsError:
+        raise SignsError(f"{name}: {what} must be {h.expected(item)}, got {v!r}") from None
 
 
 def _to_t(scale, x):
@@ -98,7 +97,9 @@ class Param:
     values: list = None
 
     def __post_init__(self):
-        n, kind = self.name, _kind(self.name)
+        n = self.name
+        h, item = hyperparameter(n)
+        integer = h.type in (int, tuple)
         if self.scale not in SCALES:
             raise SignsError(f"{n}: unknown scale {self.scale!r}; expected one of {list(SCALES)}")
         if self.scale == "choice":
@@ -108,13 +109,13 @@ class Param:
                 raise SignsError(f"{n}: choice scale needs a non-empty list of values, got {self.values!r}")
             for v in self.values:
                 _check_value(n, v, "each choice value")
-            self.values = [int(v) for v in self.values] if kind == "int" else list(self.values)
+            self.values = [int(v) for v in self.values] if integer else list(self.values)
             return
         if self.values is not None:
             raise SignsError(f"{n}: {self.scale} scale takes 'low' and 'high', not 'values'")
-        if kind in ("optimizer", "bool"):
+        if h.type in (bool, str):
             raise SignsError(f"{n}: must use the choice scale, got {self.scale!r}")
-        if kind == "int" and self.scale != "int":
+        if integer and self.scale != "int":
             raise SignsError(f"{n}: takes integers, use the int or choice scale, got {self.scale!r}")
         for key in ("low", "high"):
             v = getattr(self, key)
@@ -180,7 +181,7 @@ class SearchSpace(Mapping):
             raise SignsError(f"search space must be a JSON object (dict), got {type(d).__name__}")
         params = []
         for name, spec in d.items():
-            _kind(name)
+            hyperparameter(name)
             if not isinstance(spec, dict) or "scale" not in spec:
                 raise SignsError(f"{name}: expected an object with a 'scale' key, got {spec!r}")
             allowed = {"scale", "values"} if spec["scale"] == "choice" else {"scale", "low", "high"}

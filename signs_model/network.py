@@ -9,6 +9,8 @@ beta takes its role), inverted dropout on hidden activations, L2 on the weights.
 import tensorflow.compat.v1 as tf
 
 from .batchnorm import batch_norm
+from .config import OPTIMIZERS
+from .errors import SignsError
 
 # tf.contrib.layers.xavier_initializer(seed=1) of TF 1.x: a uniform Glorot
 # initializer on the same random stream (checked bit for bit in the tests).
@@ -122,4 +124,7 @@ def make_optimizer(name, learning_rate, beta=0.9, beta1=0.9, beta2=0.999, epsilo
         return tf.train.MomentumOptimizer(learning_rate, beta)
     if name == "rmsprop":
         return tf.train.RMSPropOptimizer(learning_rate, decay=beta2, epsilon=epsilon)
-    return tf.train.AdamOptimizer(learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon)
+    if name == "adam":
+        return tf.train.AdamOptimizer(learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon)
+    raise SignsError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}",
+                     argument="optimizer")

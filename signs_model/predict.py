@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from . import device as devices
 from . import network, runs
 from .data import flatten
 from .errors import SignsError
@@ -36,7 +37,8 @@ def check_batch_size(batch_size):
     """Refuse a batch size that is not a positive int (0 would never advance, -1 predicts nothing)."""
     is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
     if not is_int or batch_size < 1:
-        raise SignsError(f"batch_size must be a positive int, got {batch_size!r}")
+        raise SignsError(f"batch_size must be a positive int, got {batch_size!r}",
+                         argument="batch_size")
 
 
 class Predictor:
@@ -44,9 +46,10 @@ class Predictor:
 
     Args:
         run_dir: a folder written by ``signs train`` (params.json + parameters.npz).
+        device: "cpu", "gpu" or "auto", as for training.
     """
 
-    def __init__(self, run_dir, session_config=None):
+    def __init__(self, run_dir, device="auto"):
         self.config = runs.load_config(run_dir)
         values = runs.load_parameters(run_dir)
         first, last = "W1", f"W{len(self.config.hidden_units) + 1}"
@@ -63,7 +66,7 @@ class Predictor:
                                                       self.config.bn_momentum)  # ZL (n_y, m)
             self.probabilities = tf.nn.softmax(self.logits, axis=0)
             variables = tf.global_variables()
-            self.session = tf.Session(config=session_config)
+            self.session = tf.Session(config=devices.session_config(device))
             for v in variables:
                 name = v.op.name
                 if name not in values or values[name].shape != tuple(v.shape.as_list()):

@@ -23,31 +23,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RUN_KEYS, TrainConfig
+from .config import TrainConfig
 from .errors import SignsError
 from .files import failpoint, read_csv, write_csv, write_json, write_npz
 
 PARAMS, COSTS, METRICS = "params.json", "costs.csv", "metrics.json"
 PARAMETERS, COST_PLOT, CHECKPOINTS = "parameters.npz", "cost.png", "checkpoints"
 CHECKPOINT_PREFIX = "model.ckpt"
+RUN_KEYS = ("engine", "device", "history", "notes")  # params.json keys that are not hyperparameters
 _CHECKPOINT_INDEX = re.compile(re.escape(CHECKPOINT_PREFIX) + r"-(\d+)\.index")
 
 
 def new_run_dir(root="runs"):
-    """A fresh folder ``root/YYYYmmdd-HHMMSS[-N]``."""
+    """A fresh folder name ``root/YYYYmmdd-HHMMSS[-N]`` (created by ``open_for_writing``)."""
     root = Path(root)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for n in range(1000):
-        path = root / (stamp if n == 0 else f"{stamp}-{n}")
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-        except OSError as e:
-            raise SignsError(f"cannot create a run folder under {root} ({e.strerror}); "
-                             f"expected a folder this user can write") from None
-    raise SignsError(f"could not create a new run folder under {root}")
+    return next(path for n in range(10**6)
+                if not (path := root / (stamp if n == 0 else f"{stamp}-{n}")).exists())
 
 
 def open_for_writing(run_dir):

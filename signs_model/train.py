@@ -1,16 +1,10 @@
-"""Training: build the graph, run the epochs, write the run folder.
+"""Training: build the graph, run the epochs through an engine, write the run folder.
 
-Two engines run the same math:
-
-* ``feed``: the course's loop, one ``sess.run`` with a ``feed_dict`` per minibatch;
-* ``fast``: the training data lives in the graph (float32, examples in rows so a
-  minibatch is a contiguous gather) and a ``tf.while_loop`` runs a whole epoch
-  of Adam steps in one ``sess.run``; only the epoch's permutation is fed.
-
-Both take the same minibatches in the same order (the course's seeds: epoch e
-shuffles with ``seed + 1 + e``) from the same initial weights and share one
-optimizer, so the costs they print agree (see tests/test_train.py and
-benchmarks/train_speed.py).
+The graph (``build_graph``) is the network of the config, its cost and its
+optimizer; an engine (``engines``: the course's feed loop, or whole epochs in
+the graph) runs the epochs; the trainer (``train``) checks the inputs, resumes,
+checkpoints, evaluates, reports to TensorBoard and writes the run folder
+(``runs``). Ctrl-C finishes the epoch, saves and stops.
 
 Dropout masks are drawn statelessly from (tf_seed, step), so they depend on
 the step, not on the session: a resumed run draws the masks an uninterrupted
@@ -20,32 +14,31 @@ import math
 import signal
 import time
 
-import numpy as np
 import tensorflow.compat.v1 as tf
 from tqdm.auto import tqdm
 
 from . import device as devices
 from . import network, runs
-from .data import minibatch_permutation, random_mini_batches
+from .config import HYPERPARAMETERS
+from .engines import ENGINES, epoch_cost
 from .errors import SignsError
 from .files import failpoint
 
-ENGINES = ("fast", "feed")
-FROZEN = ("hidden_units", "batch_norm", "optimizer")  # what a resumed run may not change
 
 
 class Diverged(SignsError):
     """The cost became NaN or infinite."""
 
 
-def build_graph(cfg, n_x, n_y, train_shape=None):
+def build_graph(cfg, n_x, n_y, engine=None, m=None):
     """Build the training graph in the current default graph.
 
     Args:
         cfg: TrainConfig.
         n_x, n_y: input features and classes.
-        train_shape: (n_x, m) to also build the fast engine's epoch loop over
-            an in-graph copy of the training set; None for the feed engine only.
+        engine, m: an engine from ``engines.ENGINES`` and the number of training
+            examples, to add what that engine runs (the fast engine's epoch
+            loop); None builds the graph the feed loop and evaluation need.
     Returns:
         dict of the tensors and ops the loops need (like CS230's ``model_spec``).
     """
@@ -76,99 +69,16 @@ def build_graph(cfg, n_x, n_y, train_shape=None):
         "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
         "model_variables": model_variables,
     }
-    if train_shape is not None:
-        spec.update(_build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer))
+    if engine is not None:
+        spec.update(engine.build(cfg, n_x, n_y, m, cost_of, optimizer))
     # Relative paths in the checkpoint index keep a run folder movable.
     spec["saver"] = tf.train.Saver(max_to_keep=2, save_relative_paths=True)
     return spec
 
 
-def _build_epoch_loop(cfg, train_shape, n_y, cost_of, optimizer):
-    """The fast engine: one epoch of minibatch steps inside a ``tf.while_loop``."""
-    n_x, m = train_shape
-    b = cfg.minibatch_size
-    num_batches = math.ceil(m / b)
-    # Local variables: initialized from a feed once, never written to checkpoints.
-    X_rows_in = tf.placeholder(tf.float32, (m, n_x))
-    Y_in = tf.placeholder(tf.float32, (n_y, m))
-    X_rows = tf.Variable(X_rows_in, trainable=False, name="train_X_rows",
-                         collections=[tf.GraphKeys.LOCAL_VARIABLES])
-    Y_all = tf.Variable(Y_in, trainable=False, name="train_Y",
-                        collections=[tf.GraphKeys.LOCAL_VARIABLES])
-    permutation = tf.placeholder(tf.int32, (m,), name="permutation")
-    first_step = tf.placeholder_with_default(tf.constant(0, tf.int64), (), name="first_step")
-
-    def minibatch(k):
-        idx = permutation[k * b:(k + 1) * b]
-        # Gathering rows is a contiguous copy; the transpose gives the course's
-        # (n_x, b) minibatch bit for bit, so the matmuls see the same operands.
-        # The no-op reshape keeps grappler from folding the transpose into the
-        # first MatMul (transpose_b=True), a path twice as slow on CPU for these
-        # skinny (25 x 12288) x (12288 x b) products.
-        X = tf.reshape(tf.transpose(tf.gather(X_rows, idx)), [n_x, -1])
-        return X, tf.gather(Y_all, idx, axis=1)
-
-    def body(k, X, Y, minibatch_costs):
-        n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-        _, cost = cost_of(X, Y, True, first_step + tf.cast(k, tf.int64))
-        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[n_updates:]):
-            step = optimizer.minimize(cost)
-        # The next minibatch is assembled while this step runs (it needs no weights).
-        X_next, Y_next = minibatch(k + 1)
-        with tf.control_dependencies([step]):
-            return k + 1, tf.identity(X_next), tf.identity(Y_next), minibatch_costs.write(k, cost)
-
-    n_updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-    X0, Y0 = minibatch(0)
-    _, _, _, costs = tf.while_loop(
-        lambda k, *_: k < num_batches, body,
-        [tf.constant(0), X0, Y0, tf.TensorArray(tf.float32, num_batches)],
-        shape_invariants=[tf.TensorShape([]), tf.TensorShape([n_x, None]),
-                          tf.TensorShape([n_y, None]), tf.TensorShape(None)],
-        parallel_iterations=1)
-    # The loop's BN updates are not runnable from outside the loop.
-    del tf.get_collection_ref(tf.GraphKeys.UPDATE_OPS)[n_updates:]
-    return {"epoch_costs": costs.stack(), "permutation": permutation, "first_step": first_step,
-            "data_init": (X_rows.initializer, Y_all.initializer), "data_in": (X_rows_in, Y_in)}
-
-
 def learning_rate_at(cfg, epoch):
     """The lecture's decay, alpha = alpha0 / (1 + decay_rate * epoch_num), epoch_num counted from 1."""
     return cfg.learning_rate / (1.0 + cfg.decay_rate * (epoch + 1))
-
-
-def feed_epoch(sess, train_op, cost, X, Y, X_train, Y_train, minibatch_size, seed, extra_feed=None,
-               step=None, first_step=0):
-    """One epoch of the course loop: shuffle with ``seed``, one ``sess.run`` per minibatch.
-
-    Args:
-        step, first_step: a scalar placeholder fed ``first_step + k`` at minibatch k
-            (the trainer's dropout step); None feeds nothing, as the course did.
-    Returns:
-        list of the minibatch costs (each computed before that step's update).
-    """
-    costs = []
-    for k, (minibatch_X, minibatch_Y) in enumerate(
-            random_mini_batches(X_train, Y_train, minibatch_size, seed)):
-        feed = {X: minibatch_X, Y: minibatch_Y, **(extra_feed or {})}
-        if step is not None:
-            feed[step] = first_step + k
-        _, minibatch_cost = sess.run([train_op, cost], feed_dict=feed)
-        costs.append(minibatch_cost)
-    return costs
-
-
-def epoch_cost(minibatch_costs, m, minibatch_size):
-    """The course's epoch cost: each minibatch cost divided by int(m / minibatch_size), summed.
-
-    (With a smaller last minibatch this divides by one fewer than the number of
-    minibatches; we keep the course's figure so printed costs compare.)
-    """
-    num_minibatches = int(m / minibatch_size)
-    total = 0.0
-    for c in minibatch_costs:
-        total += float(c) / num_minibatches
-    return total
 
 
 class _StopFlag:
@@ -233,7 +143,9 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
         "metrics" and "parameters" (NumPy arrays by variable name).
     """
     if engine not in ENGINES:
-        raise SignsError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        raise SignsError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}",
+                         argument="engine")
+    engine = ENGINES[engine]
     for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise SignsError(f"{name} must be an int >= 0, got {value!r}")
@@ -247,7 +159,7 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
         run_dir = runs.open_for_writing(run_dir)
         if resume:
             old, history, done, costs = runs.load_run(run_dir)
-            for name in FROZEN:
+            for name in (h.name for h in HYPERPARAMETERS.values() if h.frozen):
                 if getattr(cfg, name) != getattr(old, name):
                     raise SignsError(f"a resumed run cannot change {name} ({getattr(old, name)!r} "
                                      f"-> {getattr(cfg, name)!r}): the checkpoint holds the old network")
@@ -258,7 +170,7 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
             raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
                              f"or choose a new folder")
         try:
-            runs.start_segment(run_dir, cfg, history, done, engine, device, notes)
+            runs.start_segment(run_dir, cfg, history, done, engine.name, device, notes)
         except OSError as e:
             raise runs.write_failure(run_dir, e, done) from None
     elif resume:
@@ -266,7 +178,7 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
 
     graph = tf.Graph()
     with graph.as_default():
-        spec = build_graph(cfg, n_x, n_y, (n_x, m) if engine == "fast" else None)
+        spec = build_graph(cfg, n_x, n_y, engine, m)
     sess = tf.Session(graph=graph, config=session_config)
     writer = None
     try:
@@ -274,10 +186,7 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
             sess.run(tf.global_variables_initializer())
             if done:
                 spec["saver"].restore(sess, runs.latest_checkpoint(run_dir)[0])
-            if engine == "fast":
-                X_in, Y_in = spec["data_in"]
-                sess.run(spec["data_init"], {X_in: np.ascontiguousarray(X_train.T, np.float32),
-                                             Y_in: Y_train.astype(np.float32)})
+            engine.load_data(sess, spec, X_train, Y_train)
             writer = tf.summary.FileWriter(str(run_dir), graph) if run_dir else None
         result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine,
                              run_dir, writer, checkpoint_every, eval_every, print_every, progress)
@@ -321,7 +230,6 @@ def resume_config(run_dir, epochs=None, **changes):
 def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run_dir, writer,
                 checkpoint_every, eval_every, print_every, progress):
     m = X_train.shape[1]
-    steps_per_epoch = math.ceil(m / cfg.minibatch_size)
     start, planned = len(costs), cfg.num_epochs
     metrics, saved = {}, start
     t0 = time.perf_counter()
@@ -346,21 +254,12 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run
             if writer:
                 writer.add_summary(_scalar(f"accuracy/{name}", metrics[f"{name}_accuracy"]), epoch)
 
-    bar = tqdm(range(start, planned), desc="train", unit="epoch", disable=not progress,
-               leave=False, dynamic_ncols=True)
+    bar = tqdm(range(start, planned), desc=f"train {run_dir or ''}".strip(), unit="epoch",
+               disable=not progress, leave=False, dynamic_ncols=True)
     with _StopFlag() as stop:
         for epoch in bar:
-            seed = cfg.seed + 1 + epoch
-            feed = {spec["learning_rate"]: learning_rate_at(cfg, epoch)}
-            if engine == "fast":
-                feed[spec["permutation"]] = minibatch_permutation(m, seed)
-                feed[spec["first_step"]] = epoch * steps_per_epoch
-                minibatch_costs = sess.run(spec["epoch_costs"], feed)
-            else:
-                feed[spec["training"]] = True
-                minibatch_costs = feed_epoch(sess, spec["train_op"], spec["cost"], spec["X"],
-                                             spec["Y"], X_train, Y_train, cfg.minibatch_size,
-                                             seed, feed, spec["step"], epoch * steps_per_epoch)
+            minibatch_costs = engine.run_epoch(sess, spec, cfg, epoch, X_train, Y_train,
+                                               learning_rate_at(cfg, epoch))
             cost = epoch_cost(minibatch_costs, m, cfg.minibatch_size)
             if not math.isfinite(cost):
                 raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost: "
@@ -388,7 +287,7 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run
                   zip(spec["model_variables"], sess.run(spec["model_variables"]))}
     trained = planned - start
     metrics.update({"final_cost": costs[-1] if costs else None, "epochs": len(costs),
-                    "seconds": round(seconds, 3), "engine": engine,
+                    "seconds": round(seconds, 3), "engine": engine.name,
                     "epochs_per_second": round(trained / seconds, 3) if trained else None})
     return {"costs": costs, "metrics": metrics, "parameters": parameters}
 

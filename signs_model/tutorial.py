@@ -10,7 +10,7 @@ from tensorflow.python.framework import ops
 
 from . import network
 from .plots import plot_costs
-from .train import epoch_cost, feed_epoch
+from .engines import epoch_cost, feed_epoch
 
 
 # --- 1. Exploring the TensorFlow library ------------------------------------

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from signs_model import experiments, train
+from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
 from signs_model.files import read_csv
 
@@ -66,6 +67,18 @@ def test_log_spaced_grid():
 
 # --- tiny real runs ---------------------------------------------------------------
 
+# Two runs of the same configuration (same weights, minibatches and seeds) can differ only
+# by float32 rounding: ~sqrt(12288) ulps (1.3e-5) of a cost near 2 per evaluation, carried
+# through a few Adam steps. 1e-3 is far above that and far below what a regularizer changes.
+SAME_RUN_TOLERANCE = 1e-3
+
+
+def xavier_sum_of_squares(layer_dims):
+    """Expected sum ||W||^2 over the layers at Xavier init: each W_l has n_l * n_(l-1) entries
+    of variance 2 / (n_l + n_(l-1)) (uniform on +-sqrt(6 / (n_l + n_(l-1))))."""
+    return sum(2 * n * n_prev / (n + n_prev) for n_prev, n in zip(layer_dims, layer_dims[1:]))
+
+
 @pytest.fixture(scope="module")
 def tiny(signs):
     """A stratified 180-example slice of the training set: 120 to train, 60 to judge."""
@@ -88,6 +101,14 @@ def test_bn_lr_range_writes_csv_markdown_and_figure(tiny, tmp_path):
     for bn in (False, True):  # the summary is good_lr_range of the variant's own rows
         accs = [r["dev_accuracy"] for r in result["rows"] if r["batch_norm"] == bn]
         assert result["summary"][bn] == experiments.good_lr_range(lrs, accs)
+    # Same weights, seeds and rates: only batch norm tells the two variants apart, so it must
+    # show in every run's cost (an ignored batch_norm flag would repeat the first three rows).
+    cost = {(r["batch_norm"], r["learning_rate"]): r["final_cost"] for r in result["rows"]}
+    for lr in lrs:
+        assert abs(cost[True, lr] - cost[False, lr]) > SAME_RUN_TOLERANCE, lr
+    # The lecture's point at the largest rate: without batch norm the steps overshoot and the
+    # cost blows up (about 15, from 2.4 at the start); with it the cost still falls (about 1.8).
+    assert cost[False, 1e-2] > 2 * cost[True, 1e-2]
     md = (tmp_path / "lr_range.md").read_text()
     assert md.count("\n| 0.001 |") == 2
     assert "| without batch norm |" in md and "| with batch norm |" in md
@@ -104,7 +125,7 @@ def test_diverged_runs_are_nan_not_a_crash(tiny, tmp_path, monkeypatch):
             raise train.Diverged(f"cost became nan at epoch 0 (lr {cfg.learning_rate})")
         return real_train(cfg, *args, **kwargs)
 
-    monkeypatch.setattr(experiments.training, "train", train_or_diverge)
+    monkeypatch.setattr(train, "train", train_or_diverge)
     result = experiments.bn_lr_range(X, Y, X_dev, Y_dev, [1e-3, 0.1], epochs=1, out_dir=tmp_path)
     failed = [r for r in result["rows"] if r["learning_rate"] == 0.1]
     assert [r["status"] for r in failed] == ["diverged", "diverged"]
@@ -132,18 +153,46 @@ def test_regularization_table(tiny, tmp_path):
     md = (tmp_path / "regularization.md").read_text()
     assert "2 epochs each" in md and md.count("| ok |") == 4
 
+    # The columns above are copied from the configs; the costs show each one was trained.
+    # Every run starts from the same weights and takes the same minibatches, so a
+    # regularizer that was dropped on the way would give the plain run's cost again.
+    cost = {r["name"]: r["final_cost"] for r in result["rows"]}
+    assert [float(r["final_cost"]) for r in rows] == list(cost.values())
+    # L2 adds lambda / (2 b) * sum ||W||^2 to each minibatch cost (b <= 32), and an epoch's
+    # cost is at least the mean of its minibatch costs. Take half the penalty of the initial
+    # weights: 8 Adam steps at 1e-4 move no weight by more than ~3e-3, which keeps well over
+    # half of sum ||W||^2, and change the data cost by far less than the rest.
+    initial_penalty = configs["L2"]["l2_lambda"] / (2 * 32) * xavier_sum_of_squares(
+        [X.shape[0], 25, 12, Y.shape[0]])  # about 0.58 here; the runs' gap is about 0.8
+    assert cost["L2"] - cost["plain"] > 0.5 * initial_penalty
+    # Dropout and batch norm change every forward pass in training, so the cost curve.
+    for name in ("dropout", "batch norm"):
+        assert abs(cost[name] - cost["plain"]) > SAME_RUN_TOLERANCE, name
+
 
 def test_regularizers_default_set():
     configs = experiments.regularizers()
-    assert list(configs) == ["plain", "L2 lambda=0.1", "L2 lambda=1", "dropout keep_prob=0.9",
-                             "dropout keep_prob=0.7", "batch norm"]
+    # name -> (l2_lambda, keep_prob, batch_norm) of the TrainConfig each one trains
+    expected = {"plain": (0.0, 1.0, False),
+                "L2 lambda=0.1": (0.1, 1.0, False), "L2 lambda=1": (1.0, 1.0, False),
+                "dropout keep_prob=0.9": (0.0, 0.9, False), "dropout keep_prob=0.7": (0.0, 0.7, False),
+                "batch norm": (0.0, 1.0, True)}
+    assert list(configs) == list(expected)
+    for name, changes in configs.items():
+        cfg = TrainConfig().replace(**changes)
+        assert (cfg.l2_lambda, cfg.keep_prob, cfg.batch_norm) == expected[name], name
+        # one regularizer at a time; everything else is the course's model
+        assert cfg.replace(l2_lambda=0.0, keep_prob=1.0, batch_norm=False) == TrainConfig(), name
+    custom = experiments.regularizers(l2_lambdas=(0.5,), keep_probs=(0.8,))
+    assert custom == {"plain": {}, "L2 lambda=0.5": {"l2_lambda": 0.5},
+                      "dropout keep_prob=0.8": {"keep_prob": 0.8}, "batch norm": {"batch_norm": True}}
 
 
 def test_regularization_refuses_a_bad_config_before_training(tiny):
     X, Y, X_test, Y_test = tiny
-    with pytest.raises(SignsError, match="keep_prob must be in"):
+    with pytest.raises(SignsError, match=r"keep_prob must be a number in \(0, 1\]"):
         experiments.regularization(X, Y, X_test, Y_test, {"bad": {"keep_prob": 0}}, epochs=1)
-    with pytest.raises(SignsError, match=r"l2_lambda must be at most 3.4e\+38 .*, got 1e\+300"):
+    with pytest.raises(SignsError, match=r"l2_lambda must be a number in \[0, 3.403e\+38\] .*, got 1e\+300"):
         experiments.regularization(X, Y, X_test, Y_test, {"ok": {}, "big": {"l2_lambda": 1e300}},
                                    epochs=1)
 
@@ -191,17 +240,20 @@ def test_cli_regularization(data_dir, tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["bn-lr-range", "--points", "1"], "points must be an int >= 2, got 1"),
-    (["bn-lr-range", "--lr-min", "0.1", "--lr-max", "0.01"], "lr_min must be smaller than lr_max, got 0.1 and 0.01"),
-    (["bn-lr-range", "--epochs", "0"], "num_epochs must be a positive int, got 0"),
-    (["regularization", "--keep-probs", "0"], "keep_prob must be in (0, 1], got 0.0"),
-    (["regularization", "--l2-lambdas", "-1"], "l2_lambda must be >= 0, got -1.0"),
-    (["regularization", "--l2-lambdas", "0.1,1e300"], "l2_lambda must be at most 3.4e+38 (the "
-     "largest float32, in which the network computes), got 1e+300"),
-    (["regularization", "--learning-rate", "1e39"], "learning_rate must be at most 3.4e+38 (the "
-     "largest float32, in which the network computes), got 1e+39"),
-    (["bn-lr-range", "--lr-max", "1e300"], "learning_rate must be at most 3.4e+38 (the largest "
-     "float32, in which the network computes), got 1e+300"),
+    (["bn-lr-range", "--points", "1"], "argument --points: points must be an int >= 2, got 1"),
+    (["bn-lr-range", "--lr-min", "0.1", "--lr-max", "0.01"],
+     "argument --lr-min: lr_min must be smaller than lr_max, got 0.1 and 0.01"),
+    (["bn-lr-range", "--epochs", "0"], "argument --epochs: num_epochs must be an int in [1, inf), got 0"),
+    (["regularization", "--keep-probs", "0"],
+     "argument --keep-probs: keep_prob must be a number in (0, 1], got 0.0"),
+    (["regularization", "--l2-lambdas", "-1"], "argument --l2-lambdas: l2_lambda must be a number "
+     "in [0, 3.403e+38] (the network computes in float32), got -1.0"),
+    (["regularization", "--l2-lambdas", "0.1,1e300"], "argument --l2-lambdas: l2_lambda must be a "
+     "number in [0, 3.403e+38] (the network computes in float32), got 1e+300"),
+    (["regularization", "--learning-rate", "1e39"], "argument --learning-rate: learning_rate must "
+     "be a number in (0, 3.403e+38] (the network computes in float32), got 1e+39"),
+    (["bn-lr-range", "--lr-max", "1e300"], "argument --lr-max: learning_rate must be a number in "
+     "(0, 3.403e+38] (the network computes in float32), got 1e+300"),
 ])
 def test_cli_refusals(args, message, run_cli, tmp_path):
     code, out, err = run_cli("experiment", *args, "--data-dir", tmp_path / "no-data",

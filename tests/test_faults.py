@@ -66,8 +66,8 @@ def costs_of(run):
 
 
 def one_error_line(err):
-    """The one error line of stderr (besides the "run folder: ..." notice train prints first)."""
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("run folder: ")]
+    """The one line on stderr: the error."""
+    lines = err.strip().splitlines()
     assert "Traceback" not in err and len(lines) == 1, err
     return lines[0]
 

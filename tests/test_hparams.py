@@ -314,7 +314,14 @@ def test_refuses_bad_spec_naming_the_parameter(name, spec):
 def test_log_scale_refuses_zero_even_where_the_name_allows_it(name):
     with pytest.raises(SignsError, match=f"{name}: log scale needs low > 0"):
         SearchSpace.from_dict({name: {"scale": "log", "low": 0, "high": 0.1}})
-    assert SearchSpace.from_dict({name: {"scale": "linear", "low": 0, "high": 0.1}})
+    # 0 itself is a valid value of the name: the linear scale takes it as a bound...
+    linear = SearchSpace.from_dict({name: {"scale": "linear", "low": 0, "high": 0.1}})
+    assert linear.to_dict() == {name: {"scale": "linear", "low": 0, "high": 0.1}}
+    assert linear.grid(2) == [{name: 0.0}, {name: 0.1}]
+    assert all(0 <= t[name] <= 0.1 for t in linear.sample(100, seed=0))
+    # ...and the log scale takes the name once low > 0: only the zero bound was refused.
+    log = SearchSpace.from_dict({name: {"scale": "log", "low": 1e-3, "high": 0.1}})
+    assert log.to_dict() == {name: {"scale": "log", "low": 1e-3, "high": 0.1}}
 
 
 @pytest.mark.parametrize("name", ["dropout", "hidden_units", "hidden_units_0", "hidden_units_01",

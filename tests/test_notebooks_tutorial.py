@@ -4,9 +4,17 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+import tensorflow.compat.v1 as tf
 
 from notebook_runner import cell_outputs_text, run_notebook
+from signs_model import train
+from signs_model.config import TrainConfig
+from signs_model.data import flatten
+from signs_model.images import load_image
+from signs_model.predict import predict
+from tolerances import EPS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -34,53 +42,134 @@ def test_no_cell_errored(executed):
     assert all(c.execution_count is not None for c in code_cells)
 
 
+def printed_by(nb, snippet):
+    """What the one code cell whose source contains ``snippet`` printed (stdout)."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and snippet in c.source]
+    assert len(cells) == 1, f"{len(cells)} code cells contain {snippet!r}; expected one"
+    return "".join(o.text for o in cells[0].get("outputs", [])
+                   if o.output_type == "stream" and o.name == "stdout")
+
+
+def floats(text):
+    return [float(v) for v in re.findall(r"[-+]?\d+\.\d*(?:e[-+]?\d+)?", text)]
+
+
+def stall_width(w_star, learning_rate=0.01):
+    """How far from the minimum w* of (w - w*)**2 float32 gradient descent can stop: a step
+    0.01 * 2 (w - w*) smaller than half an ulp of w rounds away, so w stalls within
+    ulp(w*) / (4 * 0.01) of w*. Twice that, for the roundings of the step itself."""
+    return 2 * float(np.spacing(np.float32(w_star))) / (4 * learning_rate)
+
+
+@pytest.fixture(scope="module")
+def reference(signs):
+    """The trainer's run of the notebook's model (the course's config, feed engine, which
+    test_tutorial checks to be the course's model bit for bit), to check the printed values."""
+    cfg = TrainConfig(num_epochs=EPOCHS)
+    return train.train(cfg, signs.X_train, signs.Y_train,
+                       {"train": (signs.X_train, signs.Y_train), "test": (signs.X_test, signs.Y_test)},
+                       engine="feed", progress=False)
+
+
 def test_tensorflow_basics(executed):
-    _, text = executed
-    lines = text.splitlines()
-    assert "9" in lines                                        # loss = (39 - 36)**2
-    assert re.search(r'Tensor\("Mul(_\d+)?:0", shape=\(\), dtype=int32\)', text)  # c before running
-    assert "20" in lines                                       # c after running
-    assert "6" in lines                                        # 2 * x, x = 3
-    assert "-2.15657382" in text and "2.95891446" in text      # linear_function
-    assert "sigmoid(0) = 0.5" in text
-    assert "sigmoid(12) = 0.99999" in text
-    assert re.search(r"cost = \[1\.00538\d*\s+1\.03664", text)
-    assert "ones = [1. 1. 1.]" in text
+    nb, _ = executed
+    assert printed_by(nb, "print(loss_example())") == "9\n"           # (39 - 36)**2
+    before, after = printed_by(nb, "c, value = multiply_example()").splitlines()
+    assert re.fullmatch(r'Tensor\("Mul(_\d+)?:0", shape=\(\), dtype=int32\)', before)  # no value yet
+    assert after == "20"                                               # after sess.run(c)
+    assert printed_by(nb, "print(placeholder_example(3))") == "6\n"    # 2 * x, x = 3
+
+    # linear_function: a (4, 1) float64 result printed to 8 decimals; values that agree to
+    # float64 rounding can print one unit of the 8th decimal apart, no more.
+    result = printed_by(nb, 'print("result = "')
+    assert re.fullmatch(r"result = \[\[\S+\]\n \[\s*\S+\]\n \[\s*\S+\]\n \[\s*\S+\]\]\n", result)
+    np.testing.assert_allclose(floats(result), [-2.15657382, 2.95891446, -1.08926781, -0.84538042],
+                               rtol=0, atol=1e-8)
+
+    # float32 sigmoid of exact inputs: a few roundings, so a few ulps of float32.
+    zero, twelve = printed_by(nb, 'print("sigmoid(0) = "').splitlines()
+    assert zero == "sigmoid(0) = 0.5"
+    value = float(re.fullmatch(r"sigmoid\(12\) = (\S+)", twelve).group(1))
+    assert value == pytest.approx(1 / (1 + np.exp(-12.0)), rel=4 * EPS)
+
+    # The course passes sigmoid(z) as the logits: cross-entropy of s = sigmoid(z) against y,
+    # here in float64; the float32 op is off by its input's rounding plus a few of its own.
+    costs = printed_by(nb, 'print("cost = " + str(example_costs))')
+    assert re.fullmatch(r"cost = \[\S+( +\S+){3}\]\n", costs)
+    z, y = np.array([0.2, 0.4, 0.7, 0.9]), np.array([0, 0, 1, 1])
+    s = 1 / (1 + np.exp(-z))
+    expected = -(y * np.log(1 / (1 + np.exp(-s))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-s))))
+    np.testing.assert_allclose(floats(costs), expected, rtol=8 * EPS)  # [1.00538719, 1.03664088, ...]
+
+    assert printed_by(nb, 'print("one_hot = "') == ("one_hot = [[0. 0. 0. 1. 0. 0.]\n"
+                                                    " [1. 0. 0. 0. 0. 1.]\n"
+                                                    " [0. 1. 0. 0. 1. 0.]\n"
+                                                    " [0. 0. 1. 0. 0. 0.]]\n")
+    assert printed_by(nb, 'print("ones = "') == "ones = [1. 1. 1.]\n"
 
 
 def test_framework_example(executed):
-    _, text = executed
-    w1 = float(re.search(r"w after 1 step: ([\d.]+)", text).group(1))
-    assert w1 == pytest.approx(0.1, abs=1e-6)
-    w = float(re.search(r"w after 1000 steps: ([\d.]+)", text).group(1))
-    assert w == pytest.approx(5.0, abs=1e-4)
-    w10 = float(re.search(r"w\*\*2 - 20w \+ 100, w after 1000 steps: ([\d.]+)", text).group(1))
-    assert w10 == pytest.approx(10.0, abs=1e-3)
+    nb, _ = executed
+    start, one, thousand = printed_by(nb, "minimize_quadratic(num_steps=1000)").splitlines()
+    assert start == "w at start: 0.0"
+    w1 = float(re.fullmatch(r"w after 1 step: (\S+)", one).group(1))
+    assert w1 == pytest.approx(0.1, rel=2 * EPS)  # 0 - 0.01 * (2*0 - 10): float32(0.01), one rounding
+    w = re.fullmatch(r"w after 1000 steps: (\S+)", thousand).group(1)
+    assert float(w) == pytest.approx(5.0, abs=stall_width(5.0))
+    fed_5, fed_10 = printed_by(nb, "coefficients = np.array([[1.], [-10.], [25.]])").splitlines()
+    # the same cost with its coefficients fed through a placeholder: the same float32 steps
+    assert fed_5 == f"J = w**2 - 10w + 25,  w after 1000 steps: {w}"
+    w10 = float(re.fullmatch(r"J = w\*\*2 - 20w \+ 100, w after 1000 steps: (\S+)", fed_10).group(1))
+    assert w10 == pytest.approx(10.0, abs=stall_width(10.0))
 
 
 def test_graph_tensors_read_like_the_course(executed):
     _, text = executed
-    assert 'Tensor("X:0", shape=(12288, ?), dtype=float32)' in text
-    assert 'Tensor("Y:0", shape=(6, ?), dtype=float32)' in text
-    assert "<tf.Variable 'W1:0' shape=(25, 12288) dtype=float32_ref>" in text
-    assert 'Tensor("Add_2:0", shape=(6, ?), dtype=float32)' in text
-    assert 'Tensor("Mean:0", shape=(), dtype=float32)' in text
+    lines = text.splitlines()
+    for line in ['X = Tensor("X:0", shape=(12288, ?), dtype=float32)',
+                 'Y = Tensor("Y:0", shape=(6, ?), dtype=float32)',
+                 "W1 = <tf.Variable 'W1:0' shape=(25, 12288) dtype=float32_ref>",
+                 "b1 = <tf.Variable 'b1:0' shape=(25, 1) dtype=float32_ref>",
+                 "W2 = <tf.Variable 'W2:0' shape=(12, 25) dtype=float32_ref>",
+                 "b2 = <tf.Variable 'b2:0' shape=(12, 1) dtype=float32_ref>",
+                 'Z3 = Tensor("Add_2:0", shape=(6, ?), dtype=float32)',
+                 'cost = Tensor("Mean:0", shape=(), dtype=float32)']:
+        assert line in lines, line
 
 
-def test_model_trains_with_the_epoch_budget(executed):
+def test_model_trains_with_the_epoch_budget(executed, reference, signs):
     nb, text = executed
-    assert "X_train shape: (12288, 1080)" in text
-    assert "Cost after epoch 0:" in text
-    assert "Cost after epoch 100:" not in text  # SIGNS_NB_EPOCHS=20 reached the model
-    assert re.search(r"Train Accuracy: [\d.]+", text)
-    assert re.search(r"Test Accuracy: [\d.]+", text)
+    lines = text.splitlines()
+    for line in [f"y = {signs.y_train[0]}",  # the label of the example picture
+                 "number of training examples = 1080", "number of test examples = 120",
+                 "X_train shape: (12288, 1080)", "Y_train shape: (6, 1080)",
+                 "X_test shape: (12288, 120)", "Y_test shape: (6, 120)"]:
+        assert line in lines, line
+    # SIGNS_NB_EPOCHS=20 reached the model: it prints every 100 epochs, so epoch 0 only,
+    # with the cost the trainer computes for the same model and minibatches.
+    assert re.findall(r"^Cost after epoch .*$", text, re.M) == [
+        f"Cost after epoch 0: {reference['costs'][0]:f}"]
+    # Accuracies are float32 fractions k / 1080 and k / 120, printed in full: the same k.
+    for name, m in (("Train", 1080), ("Test", 120)):
+        (printed,) = re.findall(rf"^{name} Accuracy: (\S+)$", text, re.M)
+        assert round(float(printed) * m) == round(reference["metrics"][f"{name.lower()}_accuracy"] * m)
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 3  # example picture, cost curve, own photo(s)
 
 
-def test_own_image_prediction(executed):
+def test_own_image_prediction(executed, reference, own_images):
     _, text = executed
-    assert re.search(r"\S+\.jpg: your algorithm predicts: y = [0-5]\b", text)
+    # The notebook predicts every photo of the folder, the first one also on its own, with
+    # the trained parameters: the same argmax as the package's predict on the reference run.
+    folder = own_images[0].parent
+    paths = sorted(p for p in folder.glob("*")
+                   if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".gif"})
+    with tf.Graph().as_default():
+        classes = predict(flatten(np.stack([load_image(p) for p in paths])),
+                          reference["parameters"])
+    expected = [f"{p.name}: your algorithm predicts: y = {y}" for p, y in zip(paths, classes)]
+    assert re.findall(r"^.*: your algorithm predicts: .*$", text, re.M) == expected[:1] + expected
+    assert f"{len(paths)} photo(s) in {folder.resolve()}" in text.splitlines()
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)

@@ -167,7 +167,7 @@ def test_predict_files_refuses_a_bad_batch_size_before_any_work(run_dir, batch_s
 def test_cli_predict_refuses_a_bad_batch_size(run_dir, own_images, run_cli, value):
     code, out, err = run_cli("predict", "--run", run_dir, "--batch-size", value, own_images[0])
     assert code == 2 and out == ""
-    assert err == f"signs: error: batch_size must be a positive int, got {value}\n"
+    assert err == f"signs: error: argument --batch-size: batch_size must be a positive int, got {value}\n"
 
 
 def test_cli_predict_needs_a_finished_run(tmp_path, run_cli, own_images):

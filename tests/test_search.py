@@ -12,7 +12,9 @@ import pytest
 
 from conftest import run_signs_subprocess
 from signs_model import runs, search
+from signs_model.config import TrainConfig
 from signs_model.data import dev_split
+from signs_model.errors import SignsError
 from signs_model.files import read_csv, read_json
 from signs_model.hparams import SearchSpace
 
@@ -65,6 +67,7 @@ def test_local_search_writes_results_leaderboard_plots_and_run_folders(signs, lo
         assert params["hidden_units"] == [int(r["hidden_units_1"]), int(r["hidden_units_2"])]
     best = max(result["rows"], key=lambda r: r["dev_accuracy"])
     assert result["best"]["dev_accuracy"] == best["dev_accuracy"]
+    assert result["best_config"] == runs.load_config(out / result["best"]["run_dir"])
 
     table = (out / "leaderboard.md").read_text().splitlines()
     assert len(table) == 2 + len(rows) and table[0].startswith("| rank | trial |")
@@ -102,7 +105,7 @@ def test_ray_backend_runs_the_same_trials(signs, local_search, tmp_path):
     assert all((tmp_path / r["run_dir"] / "metrics.json").is_file() for r in result["rows"])
 
 
-def test_diverging_and_crashing_trials_are_recorded_failed_and_the_others_finish(signs, tmp_path):
+def test_diverging_and_crashing_trials_are_recorded_and_the_others_finish(signs, tmp_path):
     X, Y = small(signs)
     space = {"learning_rate": {"scale": "choice", "values": [1e-3, 1e30]},
              "minibatch_size": {"scale": "choice", "values": [16, 4096]}}
@@ -112,12 +115,15 @@ def test_diverging_and_crashing_trials_are_recorded_failed_and_the_others_finish
                        base_config={"optimizer": "gd"})["rows"]
     assert [(r["learning_rate"], r["minibatch_size"]) for r in rows] == \
         [(1e30, 16), (1e30, 4096), (1e-3, 16), (1e-3, 16)]
-    assert [r["status"] for r in rows] == ["failed", "failed", "ok", "ok"]
-    assert rows[0]["reason"].startswith("Diverged: cost became nan")
+    # The same statuses as the experiments': diverged (a NaN cost), failed (any other error).
+    assert [r["status"] for r in rows] == ["diverged", "failed", "ok", "ok"]
+    assert rows[0]["reason"].startswith("cost became nan")
     assert rows[1]["reason"].startswith("SignsError: minibatch_size must be at most")
-    assert [r["status"] for r in read_rows(tmp_path)] == ["failed", "failed", "ok", "ok"]
-    assert (tmp_path / "leaderboard.md").read_text().splitlines()[-1].split("|")[-2].strip() \
-        .startswith("failed: ")
+    assert rows[0]["dev_accuracy"] is None and rows[1]["seconds"] is not None
+    assert [r["status"] for r in read_rows(tmp_path)] == ["diverged", "failed", "ok", "ok"]
+    statuses = [line.split("|")[-2].strip() for line in
+                (tmp_path / "leaderboard.md").read_text().splitlines()[-2:]]
+    assert statuses[0].startswith("diverged: cost became nan") and statuses[1].startswith("failed: ")
 
 
 def test_a_killed_worker_fails_its_trial_and_a_new_pool_runs_the_rest(signs, tmp_path):
@@ -154,13 +160,13 @@ def test_rerun_skips_finished_trials_and_redoes_the_unfinished_one(signs, local_
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in before["rows"]]
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in after["rows"]] == strip
     # A folder trained with another config (here: more epochs) or other data does not count.
-    params = read_json(victim.parent / "params.json")
-    job = {"run_dir": str(victim.parent), "notes": params["notes"],
-           "config": runs.load_config(victim.parent).to_dict()}
-    assert search._finished(job) is not None
-    assert search._finished({**job, "config": {**job["config"], "num_epochs": 4}}) is None
-    other_split = {"search": {**params["notes"]["search"], "dev_fraction": 0.3}}
-    assert search._finished({**job, "notes": other_split}) is None
+    run_dir, notes = str(victim.parent), read_json(victim.parent / "params.json")["notes"]
+    config = runs.load_config(run_dir)
+    assert isinstance(config, TrainConfig) and config.num_epochs == 3
+    assert search._finished(run_dir, config, notes) is not None
+    assert search._finished(run_dir, config.replace(num_epochs=4), notes) is None
+    other_split = {"search": {**notes["search"], "dev_fraction": 0.3}}
+    assert search._finished(run_dir, config, other_split) is None
 
 
 def test_rerun_with_more_trials_keeps_the_finished_ones_and_trains_only_the_new(signs, tmp_path):
@@ -180,8 +186,10 @@ def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
     assert code == 0 and err == ""
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(t["round"], t["trial"]) for t in lines] == [(0, i) for i in range(5)]
-    space = SearchSpace.from_dict(search.DEFAULT_SPACE)
+    space = search.default_space()
+    assert space == SearchSpace.from_dict(search.DEFAULT_SPACE)
     assert [{k: t[k] for k in space} for t in lines] == space.sample(5, seed=7)
+    assert [{k: t[k] for k in space} for t in lines] == search.sample_trials(space, 5, seed=7)
     assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 7)[1] == out
     assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 8)[1] != out
     # More trials add lines; the first five stay as they were.
@@ -206,6 +214,20 @@ def test_cli_bad_inputs_exit_2_with_one_line(run_cli, tmp_path, args, message):
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("signs: error: ") and message in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: search.sample_trials(search.DEFAULT_SPACE, 0, 0), "trials"),
+    (lambda: search.sample_trials(search.default_space(), 2, -1), "seed"),
+    (lambda: search.check_settings(SPACE, 2, 1, "slurm", None, 0, 0.2, 0), "backend"),
+    (lambda: search.check_settings(SPACE, 2, 1, "local", 0, 0, 0.2, 0), "epochs"),
+    (lambda: search.check_settings(SPACE, 2, 1, "local", None, -1, 0.2, 0), "zoom_rounds"),
+    (lambda: search.check_settings(SPACE, 2, 1, "local", None, 0, True, 0), "dev_fraction"),
+])
+def test_bad_settings_name_the_argument(call, argument):
+    with pytest.raises(SignsError, match=f"^{argument} must be") as err:
+        call()
+    assert err.value.argument == argument
 
 
 def test_cli_without_out_is_refused(run_cli):

@@ -129,12 +129,10 @@ def test_rerun_after_kill_9_keeps_finished_trials_and_retrains_the_cut_one(tmp_p
     cut = trial(tmp_path, 1)
     assert not (cut / "metrics.json").exists() and not trial(tmp_path, 2).exists()
     # A folder without metrics.json is not a finished trial, and neither is a torn one.
-    params = read_json(cut / "params.json")
-    job = {"run_dir": str(cut), "notes": params["notes"],
-           "config": runs.load_config(cut).to_dict()}
-    assert search._finished(job) is None
+    notes, config = read_json(cut / "params.json")["notes"], runs.load_config(cut)
+    assert search._finished(str(cut), config, notes) is None
     (cut / "metrics.json").write_text('{"dev_accuracy": 0.9')
-    assert search._finished(job) is None
+    assert search._finished(str(cut), config, notes) is None
 
     rerun = start_tune(tmp_path, space, trials=3, workers=1, seed=23, data_dir=data_dir)
     try:
@@ -157,8 +155,8 @@ def test_rerun_after_kill_9_keeps_finished_trials_and_retrains_the_cut_one(tmp_p
 
 CHILD = """
 import ctypes, sys, time
-from signs_model import runs, search
-search._exit_with_parent(int(sys.argv[1]))
+from signs_model import executors
+executors._exit_with_parent(int(sys.argv[1]))
 libc, death_signal = ctypes.CDLL(None), ctypes.c_int()
 libc.prctl(2, ctypes.byref(death_signal), 0, 0, 0)  # PR_GET_PDEATHSIG: set to SIGKILL?
 libc.prctl(1, 0, 0, 0, 0)  # clear PR_SET_PDEATHSIG: only the watching thread is left

@@ -150,11 +150,11 @@ def test_gpu_request_without_gpu_is_clear(signs, run_cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--epochs", "0"], "num_epochs must be a positive int"),
-    (["--learning-rate", "-1"], "learning_rate must be a positive number"),
+    (["--epochs", "0"], "argument --epochs: num_epochs must be an int in [1, inf), got 0"),
+    (["--learning-rate", "-1"], "argument --learning-rate: learning_rate must be a number in (0, "),
     (["--minibatch-size", "5000"], "minibatch_size must be at most the 1080"),
-    (["--beta1", "1.0"], "beta1 must be in [0, 1)"),
-    (["--hidden-units", "25,0"], "hidden_units must be one or more positive ints"),
+    (["--beta1", "1.0"], "argument --beta1: beta1 must be a number in [0, 1), got 1.0"),
+    (["--hidden-units", "25,0"], "hidden_units must be one or more ints in [1, inf), got (25, 0)"),
 ])
 def test_nonsense_hyperparameters_refused(args, message, run_cli, data_dir):
     code, _, err = run_cli("train", "--data-dir", data_dir, *args)

@@ -4,7 +4,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import signs_model
-from signs_model import tutorial
+from signs_model import network, tutorial
+from tolerances import EPS
 
 
 @pytest.fixture(autouse=True)
@@ -73,17 +74,48 @@ def test_tensor_and_variable_names_as_the_course_printed():
     assert str(signs_model.compute_cost(Z3, Y)) == 'Tensor("Mean:0", shape=(), dtype=float32)'
 
 
+def tf1_xavier(shape, fan_in, fan_out, op_seed, graph_seed):
+    """TF 1.x's ``xavier_initializer(uniform=True, seed=op_seed)`` written out: a uniform
+    ``random_uniform`` draw on +-sqrt(6 / (fan_in + fan_out)) under ``set_random_seed(graph_seed)``,
+    in a graph of its own. The project's code is not involved."""
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    with tf.Graph().as_default():
+        tf.set_random_seed(graph_seed)
+        draw = tf.random_uniform(shape, -limit, limit, dtype=tf.float32, seed=op_seed)
+        with tf.Session() as sess:
+            return sess.run(draw), limit
+
+
 def test_xavier_init_is_tf1_stream():
-    """The course's convolution assignment printed this slice of a [4,4,3,8] Xavier(seed=0) variable."""
-    tf.set_random_seed(1)
-    W1 = tf.get_variable("W1", [4, 4, 3, 8], initializer=tf.glorot_uniform_initializer(seed=0))
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        value = sess.run(W1)[1, 1, 1]
+    """The project's initializers draw TF 1.x's Xavier stream, checked against a published one."""
+    # The reference is TF 1.x's stream: the course's convolution assignment printed this
+    # slice of a [4, 4, 3, 8] Xavier(seed=0) variable under graph seed 1.
+    conv, _ = tf1_xavier([4, 4, 3, 8], 4 * 4 * 3, 4 * 4 * 8, op_seed=0, graph_seed=1)
     published = [0.00131723, 0.14176141, -0.04434952, 0.09197326,
                  0.14984085, -0.03514394, -0.06847463, 0.05245192]
     # equal in every printed digit (float32 printed to 8 decimals)
-    assert np.abs(value.astype(np.float64) - published).max() <= 5e-9
+    assert np.abs(conv[1, 1, 1].astype(np.float64) - published).max() <= 5e-9
+
+    # The project's weights are that stream with op seed 1 (the course's Xavier seed): the
+    # tutorial's (graph seed 1 set inside it) and network's for other sizes, each in a fresh
+    # graph. Same op sequence, so equal up to a rounding or two of the limit's float32
+    # product (another formula for sqrt(6 / (fan_in + fan_out)) may round differently).
+    def check(parameters, dims):
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            values = sess.run(parameters)
+        for l in range(1, len(dims)):
+            shape = [dims[l], dims[l - 1]]
+            expected, limit = tf1_xavier(shape, dims[l - 1], dims[l], op_seed=1, graph_seed=1)
+            np.testing.assert_allclose(values[f"W{l}"], expected, rtol=0, atol=4 * EPS * limit,
+                                       err_msg=f"W{l} of {dims}")
+
+    with tf.Graph().as_default():
+        check(tutorial.initialize_parameters(), [12288, 25, 12, 6])
+    for dims in ([20, 7, 3], [12288, 40, 10, 6, 6]):
+        with tf.Graph().as_default():
+            tf.set_random_seed(1)
+            check(network.initialize_parameters(dims), dims)
 
 
 def test_initialize_parameters_is_xavier_seed_1():

@@ -1,0 +1,156 @@
+"""Running trials side by side ("caviar"): in worker processes here, or as Ray tasks.
+
+Each executor takes a list of ``results.Trial`` and calls ``done(trial, result)``
+in this process as each one ends, whatever order they end in:
+
+* ``run_local``: a ``spawn`` process pool on this machine. The data is sent
+  once to each worker. Workers die with the process that started them, even
+  on ``kill -9``, so no orphan trains on unseen; a worker that dies fails its
+  trial and a new pool runs the rest. Spawned workers re-import the caller's
+  script, so a script that runs trials needs the ``if __name__ == "__main__":``
+  guard.
+* ``run_ray``: Ray tasks (one CPU each) on a local Ray instance or a cluster;
+  the run folders must then be on a filesystem every node sees.
+"""
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from . import train
+from .errors import SignsError
+from .results import Result, attempt
+
+BACKENDS = ("local", "ray")
+_DATA = None  # (X_train, Y_train, X_dev, Y_dev), sent once to each local worker process
+
+
+def run_trial(trial, data=None, threads=None, device="auto"):
+    """Train one trial into its run folder, judged on dev; runs in a worker process or Ray task.
+
+    Args:
+        trial: results.Trial (its config, run_dir and notes).
+        data: (X_train, Y_train, X_dev, Y_dev); None uses this worker's copy.
+        threads: TensorFlow threads per op pool (None: TensorFlow's choice).
+    Returns:
+        results.Result: ok with the run's metrics, diverged or failed.
+    """
+    X, Y, X_dev, Y_dev = data if data is not None else _DATA
+    return attempt(lambda: train.train(
+        trial.config, X, Y, {"train": (X, Y), "dev": (X_dev, Y_dev)}, run_dir=trial.run_dir,
+        device=device, progress=False, threads=threads, notes=trial.notes)["metrics"])
+
+
+def run(backend, trials, workers, data, device, done, ray_address=None):
+    """Run ``trials`` with the named backend ("local" or "ray"), ``workers`` at a time."""
+    if backend not in BACKENDS:
+        raise SignsError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}",
+                         argument="backend")
+    if not trials:
+        return
+    if backend == "ray":
+        run_ray(trials, workers, data, device, done, ray_address)
+    else:
+        run_local(trials, workers, data, device, done)
+
+
+def _init_worker(data, parent_pid):
+    """Runs first in each local worker: keep the data, and die with the parent process."""
+    global _DATA
+    _DATA = data
+    _exit_with_parent(parent_pid)
+
+
+def _exit_with_parent(parent_pid):
+    """End this process when ``parent_pid`` dies (e.g. ``kill -9`` of ``signs tune``).
+
+    Without this, a worker of a killed search trains on, orphaned, until its
+    trial ends. Linux kills it at once (PR_SET_PDEATHSIG: sent when the thread
+    that spawned the worker ends, here the one running the pool, which waits
+    for its workers); everywhere, a daemon thread notices within half a second
+    that the parent changed (the worker was re-parented) and exits.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # no prctl here: the thread below still watches
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def run_local(trials, workers, data, device, done):
+    """Run trials on a spawn process pool, at most ``workers`` at a time; a broken pool is replaced."""
+    threads = 1 if workers > 1 else None  # side by side, one thread each beats oversubscribing
+    todo, running, pool = list(trials), {}, None
+    try:
+        while todo or running:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=workers,
+                                           mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_init_worker, initargs=(data, os.getpid()))
+            try:
+                while todo and len(running) < workers:
+                    running[pool.submit(run_trial, todo[0], None, threads, device)] = todo[0]
+                    todo.pop(0)
+            except BrokenProcessPool:
+                pass  # a worker died while idle: what is running reports it, then a new pool
+            broken = not running
+            for future in wait(running, return_when=FIRST_COMPLETED)[0] if running else ():
+                trial, error = running.pop(future), future.exception()
+                if isinstance(error, KeyboardInterrupt):  # Ctrl-C reached the workers: stop
+                    raise error
+                if isinstance(error, BrokenProcessPool):
+                    broken = True  # every trial of the pool that was in flight lands here
+                    done(trial, Result("failed", reason=f"worker process died ({error})"))
+                elif error is not None:
+                    done(trial, Result("failed", reason=f"{type(error).__name__}: {error}"))
+                else:
+                    done(trial, future.result())
+            if broken:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_ray(trials, workers, data, device, done, address=None):
+    """Run trials as Ray tasks (one CPU each) on a local Ray instance with ``workers`` CPUs,
+    or on the cluster at ``address``."""
+    try:
+        import ray
+    except ImportError:
+        raise SignsError("backend 'ray' needs Ray: pip install 'ray[tune]'", argument="backend") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
+    try:
+        task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
+        data_ref = ray.put(data)  # one copy in the object store, not one per task
+        running = {task.remote(trial, data_ref, 1, device): trial for trial in trials}
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1)
+            trial = running.pop(ready[0])
+            try:
+                done(trial, ray.get(ready[0]))
+            except ray.exceptions.RayError as e:  # the worker died, or the task could not run
+                done(trial, Result("failed", reason=f"ray worker failed ({type(e).__name__}: "
+                                                    f"{str(e).splitlines()[0]})"))
+    finally:
+        if started:
+            ray.shutdown()
