@@ -158,7 +158,7 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
 def check_fraction(fraction, name):
     """Refuse a split fraction outside (0, 1), naming the argument (``dev_fraction``, ``test_fraction``)."""
     if not (is_number(fraction) and 0 < fraction < 1):
-        raise SignsError(f"{name} must be a number in (0, 1), got {fraction!r}")
+        raise SignsError(f"{name} must be a number in (0, 1), got {fraction!r}", argument=name)
 
 
 def stratified_mask(labels, fraction, seed=0, name="fraction"):

@@ -4,6 +4,7 @@ The CLI turns it into one line on stderr and a non-zero exit; library users
 catch it (it is a ``ValueError``) or let it propagate.
 """
 import math
+import numbers
 
 
 class SignsError(ValueError):
@@ -22,3 +23,10 @@ class SignsError(ValueError):
 def is_number(v):
     """A finite int or float, and not a bool (True is an int to Python, not a learning rate)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_int(name, value, low=1):
+    """``value`` if it is an int >= ``low`` (not a bool), else a SignsError naming ``name``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        raise SignsError(f"{name} must be an int >= {low}, got {value!r}", argument=name)
+    return value

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from . import train
 from .config import HYPERPARAMETERS, TrainConfig
-from .errors import SignsError, is_number
+from .errors import SignsError, check_int, is_number
 from .files import atomic_write_bytes
 from .plots import plot_lr_range
 from .results import ResultsTable, attempt, status_text
@@ -62,8 +62,7 @@ def log_spaced(lr_min, lr_max, points):
     if not lr_min < lr_max:
         raise SignsError(f"lr_min must be smaller than lr_max, got {lr_min!r} and {lr_max!r}",
                          argument="lr_min")
-    if not isinstance(points, int) or isinstance(points, bool) or points < 2:
-        raise SignsError(f"points must be an int >= 2, got {points!r}", argument="points")
+    check_int("points", points, 2)
     # 12 significant digits: 1e-05, not logspace's 9.999999999999999e-06
     return [float(f"{v:.12g}") for v in np.logspace(math.log10(lr_min), math.log10(lr_max), points)]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import HYPERPARAMETERS
-from .errors import SignsError, is_number
+from .errors import SignsError, check_int, is_number
 
 SCALES = ("linear", "int", "log", "one_minus_log", "choice")
 _LAYER = re.compile(r"hidden_units_([1-9][0-9]*)")  # one layer's size: hidden_units_1, _2, ...
@@ -226,10 +226,8 @@ class SearchSpace(Mapping):
         Returns:
             list of n dicts name -> value (Python int, float, or the choice value).
         """
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise SignsError(f"n must be a positive int, got {n!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise SignsError(f"seed must be a non-negative int, got {seed!r}")
+        check_int("n", n)
+        check_int("seed", seed, 0)
         return [self._sample_one(np.random.default_rng([seed, k])) for k in range(n)]
 
     def _sample_one(self, rng):
@@ -252,9 +250,7 @@ class SearchSpace(Mapping):
         Returns:
             list of dicts name -> value, in ``itertools.product`` order.
         """
-        k = points_per_axis
-        if not isinstance(k, int) or isinstance(k, bool) or k < 2:
-            raise SignsError(f"points_per_axis must be an int >= 2, got {k!r}")
+        k = check_int("points_per_axis", points_per_axis, 2)
         axes = []
         for p in self.values():
             if p.scale == "choice":
@@ -281,8 +277,8 @@ class SearchSpace(Mapping):
         """
         if not isinstance(trials, (list, tuple)) or not all(isinstance(t, dict) for t in trials):
             raise SignsError("trials must be a list of dicts (hyperparameters + 'score')")
-        if fraction is None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
-            raise SignsError(f"top_k must be a positive int, got {top_k!r}")
+        if fraction is None:
+            check_int("top_k", top_k)
         if fraction is not None and not (is_number(fraction) and 0 < fraction <= 1):
             raise SignsError(f"fraction must be a number in (0, 1], got {fraction!r}")
         for key, v in (("margin", margin), ("min_width", min_width)):

@@ -57,9 +57,9 @@ def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
         batch_norm_hidden: normalize every hidden Z (variables ``bn{l}/...``;
             they are created on first use and reused on later calls).
         keep_prob: inverted-dropout keep probability for hidden activations.
-        dropout_seed: int64 tensor of shape (2,) for reproducible masks (the
-            trainer passes (tf_seed, step), so a resumed run draws the masks an
-            uninterrupted one would); None uses TensorFlow's stateful dropout.
+        dropout_seed: int64 tensor of shape (2,), needed when keep_prob < 1: the
+            masks are a function of it (the trainer passes (tf_seed, step), so a
+            resumed run draws the masks an uninterrupted one would).
     Returns:
         ZL: (n_y, m) logits.
     """
@@ -79,11 +79,13 @@ def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
             A = _dropout(A, training, keep_prob, l, dropout_seed)
 
 
-def _dropout(A, training, keep_prob, layer, seed=None):
+def _dropout(A, training, keep_prob, layer, seed):
     """Inverted dropout: keep each unit with keep_prob and divide by it, only in training."""
+    if seed is None:
+        raise SignsError("dropout (keep_prob < 1) needs dropout_seed, a (2,) int64 tensor",
+                         argument="dropout_seed")
+
     def drop():
-        if seed is None:
-            return tf.nn.dropout(A, rate=1.0 - keep_prob, seed=layer)
         # A stateless draw: the mask is a function of (seed, layer) alone, not of
         # how many masks this session drew before.
         layer_seed = seed * tf.constant([64, 1], tf.int64) + tf.constant([layer, 0], tf.int64)

@@ -6,7 +6,7 @@ import tensorflow.compat.v1 as tf
 from . import device as devices
 from . import network, runs
 from .data import flatten
-from .errors import SignsError
+from .errors import SignsError, check_int
 from .images import load_image
 from .runs import load_parameters  # noqa: F401  (the course-era name, used by notebooks and tests)
 
@@ -35,10 +35,7 @@ def predict(X, parameters):
 
 def check_batch_size(batch_size):
     """Refuse a batch size that is not a positive int (0 would never advance, -1 predicts nothing)."""
-    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-    if not is_int or batch_size < 1:
-        raise SignsError(f"batch_size must be a positive int, got {batch_size!r}",
-                         argument="batch_size")
+    check_int("batch_size", batch_size)
 
 
 class Predictor:

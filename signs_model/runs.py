@@ -100,9 +100,13 @@ def read_params(run_dir):
                          f"(a damaged run folder: start a new run)") from None
 
 
-def load_config(run_dir):
-    """The TrainConfig a run was planned with (its run bookkeeping keys skipped)."""
-    params = read_params(run_dir)
+def load_config(run_dir, params=None):
+    """The TrainConfig a run was planned with (its run bookkeeping keys skipped).
+
+    Args:
+        params: params.json's dict, if already read.
+    """
+    params = read_params(run_dir) if params is None else params
     try:
         return TrainConfig.from_dict({k: v for k, v in params.items() if k not in RUN_KEYS})
     except (SignsError, TypeError) as e:
@@ -150,8 +154,8 @@ def load_run(run_dir):
         epochs and no costs: it starts again from the beginning. Rows written
         after the checkpoint are dropped: those epochs will be run again.
     """
-    cfg = load_config(run_dir)
-    history = read_params(run_dir).get("history", [])
+    params = read_params(run_dir)
+    cfg, history = load_config(run_dir, params), params.get("history", [])
     found = latest_checkpoint(run_dir)
     done = found[1] if found else 0
     return cfg, history, done, read_costs(run_dir, done) if done else []

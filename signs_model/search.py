@@ -32,8 +32,8 @@ from pathlib import Path
 
 from . import executors, runs, train
 from .config import TrainConfig
-from .data import dev_split
-from .errors import SignsError
+from .data import check_fraction, dev_split
+from .errors import SignsError, check_int
 from .files import write_json
 from .hparams import SearchSpace, config_changes
 from .plots import plot_dev_accuracy, plot_rounds
@@ -56,11 +56,6 @@ def default_space():
     return SearchSpace.from_dict(DEFAULT_SPACE)
 
 
-def _int_at_least(name, v, low=1):
-    if not isinstance(v, int) or isinstance(v, bool) or v < low:
-        raise SignsError(f"{name} must be an int >= {low}, got {v!r}", argument=name)
-
-
 def _as_space(space):
     return space if isinstance(space, SearchSpace) else SearchSpace.from_dict(space)
 
@@ -74,27 +69,24 @@ def sample_trials(space, trials, seed):
         list of dicts, axis name -> value; trial k does not depend on ``trials``.
     """
     space = _as_space(space)
-    _int_at_least("trials", trials)
-    _int_at_least("seed", seed, 0)
+    check_int("trials", trials)
+    check_int("seed", seed, 0)
     return space.sample(trials, seed=seed)
 
 
 def check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed):
     """Refuse impossible search settings with one clear error; returns the space as a SearchSpace."""
     space = _as_space(space)
-    _int_at_least("trials", trials)
-    _int_at_least("workers", workers)
-    _int_at_least("zoom_rounds", zoom_rounds, 0)
-    _int_at_least("seed", seed, 0)
+    check_int("trials", trials)
+    check_int("workers", workers)
+    check_int("zoom_rounds", zoom_rounds, 0)
+    check_int("seed", seed, 0)
     if epochs is not None:
-        _int_at_least("epochs", epochs)
+        check_int("epochs", epochs)
     if backend not in BACKENDS:
         raise SignsError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}",
                          argument="backend")
-    if not (isinstance(dev_fraction, (int, float)) and not isinstance(dev_fraction, bool)
-            and 0 < dev_fraction < 1):
-        raise SignsError(f"dev_fraction must be a number in (0, 1), got {dev_fraction!r}",
-                         argument="dev_fraction")
+    check_fraction(dev_fraction, "dev_fraction")
     return space
 
 

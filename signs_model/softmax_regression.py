@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from .errors import SignsError
+from .errors import SignsError, check_int
 
 
 def softmax(Z):
@@ -117,9 +117,8 @@ def initialize(n_x, C, seed):
         ``(W, b)``: ``W`` of shape ``(C, n_x)`` drawn from ``0.01 * N(0, 1)``,
         ``b`` zeros of shape ``(C, 1)``; both float64.
     """
-    for name, value in (("n_x", n_x), ("C", C)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-            raise SignsError(f"{name} must be a positive int, got {value!r}")
+    check_int("n_x", n_x)
+    check_int("C", C)
     rng = np.random.RandomState(seed)
     return 0.01 * rng.randn(C, n_x), np.zeros((C, 1))
 
@@ -235,7 +234,5 @@ def _check_training_args(X, Y, W0, b0, learning_rate, num_iterations):
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) \
             or not learning_rate > 0:
         raise SignsError(f"learning_rate must be a number > 0, got {learning_rate!r}")
-    if isinstance(num_iterations, bool) or not isinstance(num_iterations, numbers.Integral) \
-            or num_iterations < 0:
-        raise SignsError(f"num_iterations must be an int >= 0, got {num_iterations!r}")
+    check_int("num_iterations", num_iterations, 0)
     return X, Y, W0.copy(), b0.copy()

@@ -21,9 +21,8 @@ from . import device as devices
 from . import network, runs
 from .config import HYPERPARAMETERS
 from .engines import ENGINES, epoch_cost
-from .errors import SignsError
+from .errors import SignsError, check_int
 from .files import failpoint
-
 
 
 class Diverged(SignsError):
@@ -114,7 +113,7 @@ def check_inputs(cfg, X_train, Y_train, eval_sets=None):
                              f"expected {X_train.shape[0]} and {Y_train.shape[0]} as in training")
     if cfg.minibatch_size > X_train.shape[1]:
         raise SignsError(f"minibatch_size must be at most the {X_train.shape[1]} training "
-                         f"examples, got {cfg.minibatch_size}")
+                         f"examples, got {cfg.minibatch_size}", argument="minibatch_size")
 
 
 def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", device="auto",
@@ -146,9 +145,8 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
         raise SignsError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}",
                          argument="engine")
     engine = ENGINES[engine]
-    for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise SignsError(f"{name} must be an int >= 0, got {value!r}")
+    check_int("checkpoint_every", checkpoint_every, 0)
+    check_int("eval_every", eval_every, 0)
     eval_sets = dict(eval_sets or {})
     check_inputs(cfg, X_train, Y_train, eval_sets)
     (n_x, m), n_y = X_train.shape, Y_train.shape[0]
@@ -165,7 +163,7 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
                                      f"-> {getattr(cfg, name)!r}): the checkpoint holds the old network")
             if cfg.num_epochs < done:
                 raise SignsError(f"num_epochs must be at least the {done} epochs {run_dir} "
-                                 f"already holds, got {cfg.num_epochs}")
+                                 f"already holds, got {cfg.num_epochs}", argument="num_epochs")
         elif runs.has_progress(run_dir):
             raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
                              f"or choose a new folder")

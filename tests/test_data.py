@@ -206,8 +206,8 @@ def test_the_repo_ships_the_compressed_data():
 
 
 def test_build_names_test_fraction(tmp_path, own_images, run_cli):
-    for value, message in (("0", "test_fraction must be a number in (0, 1), got 0.0"),
-                           ("1", "test_fraction must be a number in (0, 1), got 1.0"),
+    range_error = "argument --test-fraction: test_fraction must be a number in (0, 1), got"
+    for value, message in (("0", f"{range_error} 0.0"), ("1", f"{range_error} 1.0"),
                            # 2 photos per class, 0.9 of 2 rounds to 2: none left to train on
                            ("0.9", "test_fraction 0.9 puts all 12 photos in the test set; "
                                    "expected a smaller test_fraction or more photos per class")):

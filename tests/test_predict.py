@@ -158,7 +158,7 @@ def test_predict_files_refuses_a_bad_batch_size_before_any_work(run_dir, batch_s
     try:
         with pytest.raises(SignsError) as e:
             p.predict_files([tmp_path / "missing.jpg"], batch_size=batch_size)  # not even looked at
-        assert str(e.value) == f"batch_size must be a positive int, got {batch_size!r}"
+        assert str(e.value) == f"batch_size must be an int >= 1, got {batch_size!r}"
     finally:
         p.close()
 
@@ -167,7 +167,7 @@ def test_predict_files_refuses_a_bad_batch_size_before_any_work(run_dir, batch_s
 def test_cli_predict_refuses_a_bad_batch_size(run_dir, own_images, run_cli, value):
     code, out, err = run_cli("predict", "--run", run_dir, "--batch-size", value, own_images[0])
     assert code == 2 and out == ""
-    assert err == f"signs: error: argument --batch-size: batch_size must be a positive int, got {value}\n"
+    assert err == f"signs: error: argument --batch-size: batch_size must be an int >= 1, got {value}\n"
 
 
 def test_cli_predict_needs_a_finished_run(tmp_path, run_cli, own_images):

@@ -17,13 +17,18 @@ def _report_line(row):
     print(f"{what}: {status_text(row)}, {accs}, {row['seconds']:.1f} s", file=sys.stderr)
 
 
+def _renamed(error, **flags):
+    """The same error, naming this command's flag: e.g. learning_rate -> lr_max (--lr-max)."""
+    return SignsError(str(error), argument=flags.get(error.argument, error.argument))
+
+
 def bn_lr_range(args):
     lrs = experiments.log_spaced(args.lr_min, args.lr_max, args.points)
     try:  # refuse bad values before loading data; the largest rate is --lr-max
         TrainConfig(num_epochs=args.num_epochs, optimizer=args.optimizer, seed=args.seed,
                     learning_rate=lrs[-1])
     except SignsError as e:
-        raise SignsError(str(e), argument="lr_max" if e.argument == "learning_rate" else e.argument) from None
+        raise _renamed(e, learning_rate="lr_max") from None
     data = load_signs(args.data_dir)
     X, Y, X_dev, Y_dev = dev_split(data.X_train, data.Y_train, args.dev_fraction, args.seed)
     result = experiments.bn_lr_range(X, Y, X_dev, Y_dev, lrs, args.num_epochs, seed=args.seed,
@@ -42,8 +47,7 @@ def regularization(args):
         try:
             base.replace(**changes)
         except SignsError as e:  # this command takes lists of them: --l2-lambdas, --keep-probs
-            plural = {"l2_lambda": "l2_lambdas", "keep_prob": "keep_probs"}
-            raise SignsError(str(e), argument=plural.get(e.argument, e.argument)) from None
+            raise _renamed(e, l2_lambda="l2_lambdas", keep_prob="keep_probs") from None
     data = load_signs(args.data_dir)
     result = experiments.regularization(data.X_train, data.Y_train, data.X_test, data.Y_test,
                                         configs, args.num_epochs, base, out_dir=args.out,
