@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from .errors import SignsError, is_number
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
+PREPROCESSING = ("none", "standardize")
+CONV_POOLING = ("flatten", "average")
 MAX_SEED = 2**32 - 1     # NumPy's RandomState takes seeds in [0, 2**32 - 1]
 MAX_TF_SEED = 2**31 - 1
 FLOAT32_MAX = 3.4028234663852886e38  # the network computes in float32: larger values become inf
@@ -77,7 +79,7 @@ class Hyperparameter:
         if self.type is str:
             return "one of " + ", ".join(self.values)
         if self.type is tuple and not item:
-            return f"one or more ints in {self.values}"
+            return f"{'zero' if self.default == () else 'one'} or more ints in {self.values}"
         kind = "an int" if self.type in (int, tuple) else "a number"
         limit = " (the network computes in float32)" if self.values.high == FLOAT32_MAX else ""
         return f"{kind} in {self.values}{limit}"
@@ -89,7 +91,8 @@ class Hyperparameter:
             item: check one item of a tuple hyperparameter (a single layer size).
         """
         if self.type is tuple and not item:
-            if isinstance(value, (list, tuple)) and value and all(self._ok(v, int) for v in value):
+            if (isinstance(value, (list, tuple)) and (value or self.default == ())
+                    and all(self._ok(v, int) for v in value)):
                 return tuple(value)
         elif self._ok(value, int if self.type is tuple else self.type):
             return value
@@ -124,11 +127,40 @@ HYPERPARAMETERS = {h.name: h for h in (
     Hyperparameter("l2_lambda", float, 0.0, NON_NEGATIVE, "L2 regularization lambda"),
     Hyperparameter("keep_prob", float, 1.0, Interval(0, 1, "(]"),
                    "dropout keep probability (1: no dropout)"),
+    Hyperparameter("preprocess", str, "none", PREPROCESSING,
+                   "input preprocessing: standardize = each photo to zero mean, unit variance "
+                   "(brightness and contrast removed)", frozen=True),
+    Hyperparameter("augment", bool, False, None, "random shift, scale, rotation, flip, "
+                   "brightness, contrast and saturation of each training photo"),
+    Hyperparameter("conv_channels", tuple, (), COUNT, "conv blocks (3x3 conv, relu, 2x2 max-pool) "
+                   "before the dense layers, e.g. 16,32,64 (none: the course's network)",
+                   frozen=True),
+    Hyperparameter("conv_pool", str, "flatten", CONV_POOLING, "how the last conv block meets the "
+                   "dense layers: flatten every position, or average each channel over the photo",
+                   frozen=True),
     Hyperparameter("seed", int, 3, Interval(0, MAX_SEED),
                    "minibatch shuffling seed: epoch e shuffles with seed + 1 + e"),
     Hyperparameter("tf_seed", int, 1, Interval(0, MAX_TF_SEED),
                    "graph-level seed: initial weights and dropout masks", frozen=True),
 )}
+
+
+# Named recipes: hyperparameters that differ from the defaults. "photos" is the
+# recipe that transferred best to photos that are not SIGNS (benchmarks/own_photos.py
+# compares it, ingredient by ingredient, with the course's model).
+PRESETS = {
+    "course": {},
+    "photos": {"preprocess": "standardize", "augment": True, "conv_channels": (16, 32, 64),
+               "hidden_units": (64,), "learning_rate": 0.001, "num_epochs": 100},
+}
+
+
+def preset(name):
+    """The hyperparameters of a named recipe (``PRESETS``), as TrainConfig changes."""
+    if name not in PRESETS:
+        raise SignsError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}",
+                         argument="preset")
+    return dict(PRESETS[name])
 
 
 class _Config:
@@ -141,9 +173,8 @@ class _Config:
             setattr(self, h.name, h.check(getattr(self, h.name)))
 
     def to_dict(self):
-        d = dataclasses.asdict(self)
-        d["hidden_units"] = list(self.hidden_units)
-        return d
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)

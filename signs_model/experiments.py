@@ -3,7 +3,8 @@ and what L2, dropout and batch norm each do to test accuracy.
 
 * ``bn_lr_range``: the same network with and without batch norm, trained at
   log-spaced learning rates with the same epochs and seeds, judged on a
-  stratified dev split of the training set (never on the test set). Per
+  stratified dev split of the training set (``data.dev_split``, near-duplicate
+  photos kept on one side; never on the test set). Per
   variant it reports the best dev accuracy and how many decades of learning
   rate stay within 90% of it (``good_lr_range``).
 * ``regularization``: the course's model plain, with L2, with dropout and with

@@ -51,6 +51,37 @@ def load_image(path, size=64):
                          f"expected a JPEG, PNG or other common photo format") from None
 
 
+def labelled_images(folder):
+    """The labelled photos in ``folder``, as [(path, label)] sorted by path.
+
+    A photo's label is its class subfolder (``3/IMG_5012.jpg``, at any depth
+    below ``3/``) or, for a file directly in ``folder``, a ``<digit>_`` name
+    prefix (``3_IMG_5012.jpg``, also ``sign_3_IMG_5012.jpg``: the first
+    all-digit ``_``-separated part before the last). Other files are skipped,
+    and so are hidden ones (``.DS_Store``, ``.ipynb_checkpoints/``). Whether a
+    labelled file is an image is only known when it is read.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "it is a file" if folder.exists() else "it does not exist"
+        raise SignsError(f"{folder}: not a folder ({what}); expected a folder of photos named "
+                         f"<digit>_*.jpg or in class subfolders 0/ 1/ ...")
+    items = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        tokens = rel.parts[:1] if len(rel.parts) > 1 else path.stem.split("_")[:-1]
+        # ASCII only: "³".isdigit() is True, but int() refuses it
+        label = next((t for t in tokens if t.isascii() and t.isdigit()), None)
+        if label is not None:
+            items.append((path, int(label)))
+    if not items:
+        raise SignsError(f"{folder}: no labelled images; expected files named <digit>_*.jpg "
+                         f"or class subfolders 0/ 1/ ...")
+    return items
+
+
 def _gray_to_8_bits(im):
     """A high-bit-depth grayscale image ("I;16", "I", "F") as 8-bit "L", scaled.
 

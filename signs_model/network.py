@@ -5,11 +5,19 @@ graph (same variable names, same Xavier initial values, same op names), so the
 graded functions in `tutorial` are thin wrappers over them. Options from the
 lectures: batch norm on every hidden Z (then that layer has no ``b``; BN's
 beta takes its role), inverted dropout on hidden activations, L2 on the weights.
+
+For photos that are not SIGNS (``create_network``/``logits``, what the trainer
+and the predictor build from a TrainConfig): per-photo standardization of the
+input, augmentation in training (``augment``), and convolution blocks before
+the dense layers (CONV 3x3 -> RELU -> MAXPOOL 2x2 each, as in the course's
+next unit).
 """
 import tensorflow.compat.v1 as tf
 
+from .augment import augment
 from .batchnorm import batch_norm
 from .config import OPTIMIZERS
+from .data import IMAGE_SHAPE
 from .errors import SignsError
 
 # tf.contrib.layers.xavier_initializer(seed=1) of TF 1.x: a uniform Glorot
@@ -79,6 +87,11 @@ def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
             A = _dropout(A, training, keep_prob, l, dropout_seed)
 
 
+def stateless_seed(seed, salt):
+    """A (2,) seed for one use of the (2,) ``seed`` (``salt`` < 64: dropout's layer, augmentation's 0)."""
+    return seed * tf.constant([64, 1], tf.int64) + tf.constant([salt, 0], tf.int64)
+
+
 def _dropout(A, training, keep_prob, layer, seed):
     """Inverted dropout: keep each unit with keep_prob and divide by it, only in training."""
     if seed is None:
@@ -88,8 +101,8 @@ def _dropout(A, training, keep_prob, layer, seed):
     def drop():
         # A stateless draw: the mask is a function of (seed, layer) alone, not of
         # how many masks this session drew before.
-        layer_seed = seed * tf.constant([64, 1], tf.int64) + tf.constant([layer, 0], tf.int64)
-        keep = tf.random.stateless_uniform(tf.shape(A), layer_seed, dtype=A.dtype) < keep_prob
+        keep = tf.random.stateless_uniform(tf.shape(A), stateless_seed(seed, layer),
+                                           dtype=A.dtype) < keep_prob
         return A * tf.cast(keep, A.dtype) / keep_prob
 
     if isinstance(training, bool):
@@ -108,9 +121,87 @@ def compute_cost(ZL, Y, parameters=None, l2_lambda=0.0):
     cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(logits=logits, labels=labels))
     if l2_lambda > 0:
         m = tf.cast(tf.shape(Y)[1], tf.float32)
-        weights = [v for k, v in sorted(parameters.items()) if k.startswith("W")]
+        weights = [v for k, v in sorted(parameters.items()) if k.split("/")[-1].startswith("W")]
         cost = cost + l2_lambda / (2.0 * m) * tf.add_n([tf.reduce_sum(tf.square(W)) for W in weights])
     return cost
+
+
+def standardize(X):
+    """Each column (a photo) to zero mean and unit variance: brightness and contrast removed.
+
+    The formula of ``tf.image.per_image_standardization``: (x - mean) / max(std, 1/sqrt(n_x)).
+    """
+    mean, variance = tf.nn.moments(X, axes=[0], keep_dims=True)
+    n_x = tf.cast(tf.shape(X)[0], X.dtype)
+    return (X - mean) / tf.maximum(tf.sqrt(variance), tf.math.rsqrt(n_x))
+
+
+def conv_output_size(conv_channels, pool="flatten", image_shape=IMAGE_SHAPE):
+    """Features the conv blocks hand to the dense layers (each block halves height and width)."""
+    if not conv_channels:
+        return image_shape[0] * image_shape[1] * image_shape[2]
+    if pool == "average":
+        return conv_channels[-1]
+    k = 2 ** len(conv_channels)
+    return (image_shape[0] // k) * (image_shape[1] // k) * conv_channels[-1]
+
+
+def create_network(cfg, n_x, n_y):
+    """The variables of ``cfg``'s network: conv blocks ``conv{k}/W``, ``conv{k}/b``, then W1, b1, ...
+
+    The course's network (no conv blocks) gets exactly ``initialize_parameters``'s variables.
+    Returns:
+        dict name -> tf.Variable.
+    """
+    parameters = {}
+    n_in = n_x
+    if cfg.conv_channels:
+        if n_x != IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]:
+            raise SignsError(f"conv_channels needs 64x64x3 photos ({IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * 3} "
+                             f"features), got {n_x} features", argument="conv_channels")
+        c_in = IMAGE_SHAPE[2]
+        for k, c_out in enumerate(cfg.conv_channels, 1):
+            with tf.variable_scope(f"conv{k}"):
+                parameters[f"conv{k}/W"] = tf.get_variable(
+                    "W", [3, 3, c_in, c_out],
+                    initializer=tf.glorot_uniform_initializer(seed=XAVIER_SEED))
+                parameters[f"conv{k}/b"] = tf.get_variable("b", [c_out],
+                                                           initializer=tf.zeros_initializer())
+            c_in = c_out
+        n_in = conv_output_size(cfg.conv_channels, cfg.conv_pool)
+    parameters.update(initialize_parameters([n_in, *cfg.hidden_units, n_y], cfg.batch_norm))
+    return parameters
+
+
+def logits(cfg, X, parameters, training=False, seed=None):
+    """``cfg``'s network on X (n_x, m) in [0, 1]: augmentation (training only), preprocessing,
+    conv blocks, then ``forward_propagation``. Training and prediction both build this.
+
+    Args:
+        training: Python bool or scalar bool tensor.
+        seed: int64 (2,) tensor; draws augmentation and dropout (needed if they are on).
+    Returns:
+        ZL: (n_y, m) logits.
+    """
+    if cfg.augment and training is not False:
+        if seed is None:
+            raise SignsError("augment needs a seed, a (2,) int64 tensor", argument="seed")
+        draw = lambda: augment(X, stateless_seed(seed, 0))  # noqa: E731
+        X = draw() if training is True else tf.cond(training, draw, lambda: X)
+    if cfg.preprocess == "standardize":
+        X = standardize(X)
+    if cfg.conv_channels:
+        height, width, channels = IMAGE_SHAPE
+        A = tf.reshape(tf.transpose(X), [-1, height, width, channels])
+        for k in range(1, len(cfg.conv_channels) + 1):
+            Z = tf.nn.conv2d(A, parameters[f"conv{k}/W"], strides=1, padding="SAME")
+            A = tf.nn.max_pool2d(tf.nn.relu(Z + parameters[f"conv{k}/b"]), 2, 2, padding="VALID")
+        if cfg.conv_pool == "average":
+            A = tf.reduce_mean(A, axis=[1, 2])
+        X = tf.transpose(tf.reshape(A, [-1, conv_output_size(cfg.conv_channels, cfg.conv_pool)]))
+    dense = {k: v for k, v in parameters.items() if "/" not in k}
+    return forward_propagation(X, dense, training, cfg.batch_norm, cfg.bn_momentum,
+                               cfg.keep_prob, seed)
 
 
 def make_optimizer(name, learning_rate, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):

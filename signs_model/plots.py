@@ -7,9 +7,12 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
+
+from .images import load_image
 
 
 def in_notebook():
@@ -75,6 +78,51 @@ def plot_lr_range(rows, summary, path=None, show=None, chance=None, fraction=0.9
     ax.set_title(f"Learning-rate range (shaded: >= {fraction:.0%} of best dev accuracy)")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")
+    return finish(fig, path, show)
+
+
+def plot_confusion(confusion, title="confusion matrix", path=None, show=None):
+    """The confusion matrix as a grid of counts: rows = true digit, columns = predicted digit.
+
+    Args:
+        confusion: (C, C) counts, e.g. ``evaluate_photos(...)["confusion"]``.
+    """
+    confusion = np.asarray(confusion)
+    C = len(confusion)
+    fig = Figure(figsize=(1.5 + 0.55 * C, 1.2 + 0.55 * C), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(confusion, cmap="Blues", vmin=0)
+    for (i, j), count in np.ndenumerate(confusion):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > confusion.max() / 2 else "black")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title)
+    return finish(fig, path, show)
+
+
+def plot_contact_sheet(wrong, path=None, show=None, columns=8, limit=96):
+    """The photos a model got wrong, as the network saw them (64x64), each titled with its
+    true and predicted digit and the predicted digit's probability.
+
+    Args:
+        wrong: dicts {image, true, predicted, confidence}, e.g. ``evaluate_photos(...)["wrong"]``.
+        limit: draw at most this many (the title says how many there are).
+    """
+    shown = wrong[:limit]
+    cols = max(1, min(columns, len(shown)))
+    rows = max(1, math.ceil(len(shown) / cols))
+    fig = Figure(figsize=(max(3, 1.4 * cols), 0.5 + 1.7 * rows), layout="constrained")
+    shown_of = f", the first {limit} shown" if len(wrong) > limit else ""
+    fig.suptitle(f"{len(wrong)} wrong{shown_of}" if wrong else "no wrong predictions")
+    for k, w in enumerate(shown):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        ax.imshow(load_image(w["image"]))
+        ax.set_title(f"true {w['true']}, predicted {w['predicted']}\n"
+                     f"p={w['confidence']:.2f} {Path(w['image']).name[:14]}", fontsize=8)
+        ax.set_axis_off()
     return finish(fig, path, show)
 
 

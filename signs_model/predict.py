@@ -5,7 +5,7 @@ import tensorflow.compat.v1 as tf
 
 from . import device as devices
 from . import network, runs
-from .data import flatten
+from .data import N_X, flatten
 from .errors import SignsError, check_int
 from .images import load_image
 from .runs import load_parameters  # noqa: F401  (the course-era name, used by notebooks and tests)
@@ -49,18 +49,17 @@ class Predictor:
     def __init__(self, run_dir, device="auto"):
         self.config = runs.load_config(run_dir)
         values = runs.load_parameters(run_dir)
-        first, last = "W1", f"W{len(self.config.hidden_units) + 1}"
-        if first not in values or last not in values:
-            raise SignsError(f"{run_dir}/parameters.npz lacks {first} or {last}; expected the "
+        last = f"W{len(self.config.hidden_units) + 1}"
+        if last not in values:
+            raise SignsError(f"{run_dir}/parameters.npz lacks {last}; expected the "
                              f"parameters of the network in params.json")
-        n_x, n_y = values[first].shape[1], values[last].shape[0]
+        n_x, n_y = N_X, values[last].shape[0]
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.X = tf.placeholder(tf.float32, [n_x, None], name="X")
-            dims = [n_x, *self.config.hidden_units, n_y]
-            params = network.initialize_parameters(dims, self.config.batch_norm)
-            self.logits = network.forward_propagation(self.X, params, False, self.config.batch_norm,
-                                                      self.config.bn_momentum)  # ZL (n_y, m)
+            params = network.create_network(self.config, n_x, n_y)
+            # ZL (n_y, m), with the run's preprocessing (params.json holds it); no augmentation
+            self.logits = network.logits(self.config, self.X, params)
             self.probabilities = tf.nn.softmax(self.logits, axis=0)
             variables = tf.global_variables()
             self.session = tf.Session(config=devices.session_config(device))

@@ -11,6 +11,8 @@ the absolute paths TensorFlow's ``checkpoint`` index may hold)::
     parameters.npz    the trained parameters  \\
     cost.png          the cost curve           > end-of-run files, metrics.json last:
     metrics.json      accuracies, final cost  /  a run without it did not finish
+    evaluate-<photos>-confusion.png   ``evaluate`` on the photo folder <photos>: confusion
+    evaluate-<photos>-wrong.png       matrix and the photos it got wrong (one pair per folder)
 
 Every file is written whole or not at all (``files``); a ``.tmp-*`` file is a
 write that was cut short, never read, and removed when the folder is reopened.
@@ -173,6 +175,16 @@ def load_parameters(run_dir):
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise SignsError(f"{path}: unreadable ({type(e).__name__}); expected the arrays training "
                          f"writes (resume the run to write it again)") from None
+
+
+def evaluation_files(run_dir, photos):
+    """The figures ``evaluate`` writes for the photo folder ``photos``: (confusion matrix, wrong photos).
+
+    They are named after the folder (``evaluate-foreign_photos_dev-confusion.png``),
+    so evaluating another folder keeps them; evaluating the same one replaces them.
+    """
+    name = re.sub(r"[^\w.-]", "_", Path(photos).resolve().name) or "photos"
+    return tuple(Path(run_dir) / f"evaluate-{name}-{what}.png" for what in ("confusion", "wrong"))
 
 
 def start_segment(run_dir, cfg, history, done, engine, device, notes=None):

@@ -2,10 +2,11 @@
 coarse to fine, and many models side by side ("caviar").
 
 Every trial is an ordinary run folder ``OUT/round{r}/trial{i:03d}`` written by
-``train.train``, trained on the training set minus a stratified dev split and
-judged on dev accuracy (never on the test set). Round 0 samples the search
-space; each zoom round samples the same number of trials in the space zoomed
-around the best trials so far. The trials run side by side (``executors``);
+``train.train``, trained on the training set minus a stratified dev split
+(near-duplicate photos kept on one side, ``data.dev_split``) and judged on dev
+accuracy (never on the test set). Round 0 samples the search space; each zoom
+round samples the same number of trials in the space zoomed around the best
+trials so far. The trials run side by side (``executors``);
 their rows go to ``results.csv`` and ``leaderboard.md`` as each one ends
 (``results``), and the figures are ``plots.plot_dev_accuracy`` and
 ``plots.plot_rounds``.
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from . import executors, runs, train
 from .config import TrainConfig
-from .data import check_fraction, dev_split
+from .data import NEAR_DUPLICATE_DISTANCE, check_fraction, dev_split
 from .errors import SignsError, check_int
 from .files import write_json
 from .hparams import SearchSpace, config_changes
@@ -116,7 +117,8 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     Args:
         space: SearchSpace (or its dict form), e.g. ``default_space()``.
         X_train (n_x, m) float32, Y_train (n_y, m) one-hot: the training set; a
-            stratified ``dev_fraction`` of it (seeded by ``seed``) judges the trials.
+            stratified ``dev_fraction`` of it (seeded by ``seed``, near-duplicates
+            kept together: ``data.dev_split``) judges the trials.
         out_dir: the search folder (run again with the same folder to resume).
         trials: trials per round; zoom_rounds: further rounds, each in the space
             zoomed around the best trials so far.
@@ -147,7 +149,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     data = dev_split(X_train, Y_train, dev_fraction, seed)
     # Stored in each params.json: a finished trial counts on a rerun only if its data match too.
     split = {"dev_fraction": dev_fraction, "seed": seed, "m_train": data[0].shape[1],
-             "m_dev": data[2].shape[1]}
+             "m_dev": data[2].shape[1], "near_duplicate_distance": NEAR_DUPLICATE_DISTANCE}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = list(space)

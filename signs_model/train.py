@@ -47,12 +47,11 @@ def build_graph(cfg, n_x, n_y, engine=None, m=None):
     learning_rate = tf.placeholder(tf.float32, (), name="learning_rate")
     # The optimizer step about to be taken (epoch * minibatches per epoch + k): it seeds dropout.
     step = tf.placeholder_with_default(tf.constant(0, tf.int64), (), name="step")
-    parameters = network.initialize_parameters([n_x, *cfg.hidden_units, n_y], cfg.batch_norm)
+    parameters = network.create_network(cfg, n_x, n_y)
 
     def cost_of(X, Y, training, step):
         seed = tf.stack([tf.constant(cfg.tf_seed, tf.int64), step])
-        ZL = network.forward_propagation(X, parameters, training, cfg.batch_norm,
-                                         cfg.bn_momentum, cfg.keep_prob, seed)
+        ZL = network.logits(cfg, X, parameters, training, seed)
         return ZL, network.compute_cost(ZL, Y, parameters, cfg.l2_lambda)
 
     ZL, cost = cost_of(X, Y, training, step)

@@ -9,9 +9,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from notebook_runner import cell_outputs_text, run_notebook
-from signs_model import train
-from signs_model.config import TrainConfig
+from signs_model import runs, train
+from signs_model.config import PRESETS, TrainConfig
 from signs_model.data import flatten
+from signs_model.evaluate import evaluate_photos, format_confusion
 from signs_model.images import load_image
 from signs_model.predict import predict
 from tolerances import EPS
@@ -20,14 +21,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO_ROOT / "notebooks"
 TUTORIAL = NOTEBOOKS / "tensorflow_tutorial.ipynb"
 EPOCHS = 20
+PHOTO_EPOCHS = 1
 
 
 @pytest.fixture(scope="module")
-def executed(data_dir, own_images):
+def photos_runs(tmp_path_factory):
+    return tmp_path_factory.mktemp("notebook_runs")
+
+
+@pytest.fixture(scope="module")
+def executed(data_dir, own_images, photos_runs):
     # data_dir (conftest) is made absolute because the kernel runs in notebooks/.
     # The photos come from the notebook's own default (the repo's images/) unless
     # SIGNS_OWN_IMAGES overrides it, so test_own_image_prediction checks that default.
-    env = {"SIGNS_DATA_DIR": str(Path(data_dir).resolve()), "SIGNS_NB_EPOCHS": str(EPOCHS)}
+    env = {"SIGNS_DATA_DIR": str(Path(data_dir).resolve()), "SIGNS_NB_EPOCHS": str(EPOCHS),
+           "SIGNS_NB_PHOTO_EPOCHS": str(PHOTO_EPOCHS), "SIGNS_NB_RUNS": str(photos_runs)}
     if os.environ.get("SIGNS_OWN_IMAGES"):
         env["SIGNS_OWN_IMAGES"] = str(own_images[0].parent.resolve())
     nb = run_notebook(TUTORIAL, env=env, timeout=300)
@@ -170,6 +178,22 @@ def test_own_image_prediction(executed, reference, own_images):
     expected = [f"{p.name}: your algorithm predicts: y = {y}" for p, y in zip(paths, classes)]
     assert re.findall(r"^.*: your algorithm predicts: .*$", text, re.M) == expected[:1] + expected
     assert f"{len(paths)} photo(s) in {folder.resolve()}" in text.splitlines()
+
+
+def test_photos_section_scores_the_preset_on_labelled_photos(executed, photos_runs, own_images):
+    nb, text = executed
+    (run,) = photos_runs.iterdir()  # the notebook's run folder, with the photos recipe
+    params = runs.read_params(run)
+    assert {k: params[k] for k in ("preprocess", "augment", "conv_channels")} == {
+        k: TrainConfig(**PRESETS["photos"]).to_dict()[k] for k in ("preprocess", "augment", "conv_channels")}
+    assert params["num_epochs"] == PHOTO_EPOCHS
+    # The printed accuracy and confusion matrix are evaluate_photos' on the same run and photos.
+    result = evaluate_photos(run, own_images[0].parent)
+    assert (f"accuracy {result['accuracy']:.3f} ({result['correct']} of {result['n']} photos right)"
+            in printed_by(nb, "evaluate_photos(photos_run"))
+    assert format_confusion(result["confusion"]) in printed_by(nb, "evaluate_photos(photos_run")
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "plot_contact_sheet(evaluation" in c.source)
+    assert sum("image/png" in o.get("data", {}) for o in cell.outputs) == 2  # confusion, wrong photos
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)

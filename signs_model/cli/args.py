@@ -6,8 +6,10 @@ from ..device import DEVICES
 
 
 def comma_separated(convert, example):
-    """An argparse type: "25,12" -> (25, 12) with ``convert`` applied to each item."""
+    """An argparse type: "25,12" -> (25, 12) with ``convert`` applied to each item ("" -> ())."""
     def parse(text):
+        if not text.strip():
+            return ()
         try:
             return tuple(convert(v) for v in text.split(","))
         except ValueError:
@@ -44,7 +46,7 @@ def add_device_arg(p):
 
 
 def _default(h):
-    return ",".join(map(str, h.default)) if h.type is tuple else h.default
+    return (",".join(map(str, h.default)) or "none") if h.type is tuple else h.default
 
 
 def add_hparam_args(p, names=None, resume=False, defaults=None):

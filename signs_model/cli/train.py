@@ -1,7 +1,8 @@
 """``signs train``: train the network (the course's model by default), or resume a run."""
 from .. import runs
 from .. import train as trainer
-from ..config import TrainConfig
+from ..config import PRESETS, TrainConfig, preset
+from ..errors import SignsError
 from ..data import load_signs
 from ..engines import ENGINES
 from .args import add_data_arg, add_device_arg, add_hparam_args, hparam_changes, non_negative_int
@@ -10,9 +11,12 @@ from .args import add_data_arg, add_device_arg, add_hparam_args, hparam_changes,
 def run(args):
     changes = hparam_changes(args)  # nonsense is refused before the data is read
     if args.resume:
+        if args.preset:
+            raise SignsError("a resumed run keeps its recipe; expected --preset only for a new run",
+                             argument="preset")
         cfg = trainer.resume_config(args.resume, epochs=changes.pop("num_epochs", None), **changes)
     else:
-        cfg = TrainConfig(**changes)
+        cfg = TrainConfig(**{**preset(args.preset or "course"), **changes})
     data = load_signs(args.data_dir)
     eval_sets = {"train": (data.X_train, data.Y_train), "test": (data.X_test, data.Y_test)}
     run_dir = args.resume or args.out or runs.new_run_dir(args.runs_root)
@@ -34,6 +38,9 @@ def add_parser(sub):
     p.add_argument("--runs-root", default="runs", help="where new run folders go (default runs/)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint "
                    "(panda: change --learning-rate, add --epochs)")
+    p.add_argument("--preset", choices=list(PRESETS), help="a named recipe; flags given "
+                   "beside it override it (course: the defaults; photos: the recipe that reads "
+                   "photos other than SIGNS best, see the README)")
     p.add_argument("--engine", choices=list(ENGINES), default="fast",
                    help="fast: whole epochs in the graph (default); feed: the course's feed_dict loop")
     add_device_arg(p)

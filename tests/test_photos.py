@@ -1,0 +1,174 @@
+"""Reading photos that are not SIGNS: preprocessing, augmentation, conv blocks, the photos preset."""
+import json
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from signs_model import network, runs, train
+from signs_model.augment import augment
+from signs_model.config import PRESETS, TrainConfig
+from signs_model.data import N_X
+from signs_model.errors import SignsError
+from signs_model.predict import Predictor
+from tolerances import EPS, softmax_atol
+
+SMALL = dict(num_epochs=4, minibatch_size=32, learning_rate=1e-3)
+
+
+def small(signs, m=96):
+    return signs.X_train[:, :m], signs.Y_train[:, :m]
+
+
+# --- augmentation: seeded, and only in training ------------------------------------------
+
+def run_augment(X, seed):
+    with tf.Graph().as_default():
+        out = augment(tf.constant(X), tf.constant(seed, tf.int64))
+        with tf.Session() as sess:
+            return sess.run(out)
+
+
+def test_augment_is_a_function_of_its_seed(signs):
+    X = signs.X_train[:, :8]
+    a, again, other = run_augment(X, [1, 2]), run_augment(X, [1, 2]), run_augment(X, [1, 3])
+    assert a.shape == X.shape and a.min() >= 0 and a.max() <= 1
+    np.testing.assert_array_equal(a, again)
+    assert not np.allclose(a, X) and not np.allclose(a, other)
+
+
+def logits_in_both_modes(cfg, X):
+    """(eval logits, training logits twice, eval logits of the same network without augment)."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [N_X, None])
+        training = tf.placeholder_with_default(False, ())
+        seed = tf.constant([1, 7], tf.int64)
+        params = network.create_network(cfg, N_X, 6)
+        zl = network.logits(cfg, x, params, training, seed)
+        plain = network.logits(cfg.replace(augment=False), x, params)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return (sess.run(zl, {x: X}), sess.run(zl, {x: X, training: True}),
+                    sess.run(zl, {x: X, training: True}), sess.run(plain, {x: X}))
+
+
+@pytest.mark.parametrize("conv", [(), (4,)])
+def test_augmentation_is_off_at_evaluation(signs, conv):
+    cfg = TrainConfig(augment=True, conv_channels=conv, hidden_units=(8,))
+    evaluated, trained, trained_again, plain = logits_in_both_modes(cfg, signs.X_test[:, :16])
+    np.testing.assert_array_equal(evaluated, plain)  # the same ops on the same photos
+    np.testing.assert_array_equal(trained, trained_again)  # seeded: same seed, same photos
+    assert not np.allclose(trained, evaluated)
+
+
+@pytest.mark.parametrize("engine", ["fast", "feed"])
+def test_augmented_training_repeats_and_resumes(signs, tmp_path, engine):
+    X, Y = small(signs)
+    cfg = TrainConfig(augment=True, **SMALL)
+    straight = train.train(cfg, X, Y, engine=engine, progress=False)["costs"]
+    assert train.train(cfg, X, Y, engine=engine, progress=False)["costs"] == straight
+    run = tmp_path / "run"
+    train.train(cfg.replace(num_epochs=2), X, Y, run_dir=run, engine=engine, progress=False)
+    resumed = train.train(train.resume_config(run, epochs=2), X, Y, run_dir=run, resume=True,
+                          engine=engine, progress=False)
+    assert resumed["costs"] == straight
+    assert train.train(cfg.replace(augment=False), X, Y, engine=engine,
+                       progress=False)["costs"] != straight
+    assert train.train(cfg.replace(tf_seed=2), X, Y, engine=engine, progress=False)["costs"] != straight
+
+
+def test_augmentation_is_the_same_in_both_engines(signs):
+    X, Y = small(signs)
+    cfg = TrainConfig(augment=True, num_epochs=3, minibatch_size=32, learning_rate=1e-3)
+    fast = train.train(cfg, X, Y, progress=False)["costs"]
+    feed = train.train(cfg, X, Y, engine="feed", progress=False)["costs"]
+    # Same photos, same draws; only the kernels' float32 summation order may differ.
+    np.testing.assert_allclose(fast, feed, rtol=0, atol=64 * EPS)
+
+
+# --- preprocessing: recorded in the run, re-applied by predict ----------------------------
+
+def numpy_probabilities(params, X, standardize):
+    """The dense network in float64 NumPy, for checking the predictor."""
+    A = X.astype(np.float64)
+    if standardize:
+        A = (A - A.mean(0)) / np.maximum(A.std(0), 1 / np.sqrt(A.shape[0]))
+    L = sum(1 for k in params if k.startswith("W"))
+    for l in range(1, L + 1):
+        Z = params[f"W{l}"] @ A + params[f"b{l}"]
+        A = np.maximum(Z, 0) if l < L else Z
+    e = np.exp(Z - Z.max(0))
+    return e / e.sum(0), Z
+
+
+@pytest.mark.parametrize("preprocess", ["none", "standardize"])
+def test_preprocessing_is_recorded_and_reapplied_by_predict(signs, tmp_path, preprocess):
+    X, Y = small(signs)
+    run = tmp_path / preprocess
+    train.train(TrainConfig(preprocess=preprocess, **SMALL), X, Y, run_dir=run, progress=False)
+    assert runs.read_params(run)["preprocess"] == preprocess
+    photos = signs.X_test[:, :10]
+    predictor = Predictor(run)
+    got = predictor.probabilities_of(photos)
+    # A darker, flatter copy of each photo: x -> 0.5 x + 0.2.
+    dim = predictor.probabilities_of(0.5 * photos + 0.2)
+    predictor.close()
+    expected, logits = numpy_probabilities(runs.load_parameters(run), photos,
+                                           preprocess == "standardize")
+    np.testing.assert_allclose(got, expected, rtol=0, atol=softmax_atol(logits, N_X))
+    if preprocess == "standardize":
+        # Standardization removes brightness and contrast: the same probabilities, up to
+        # the float32 rounding of 0.5 x + 0.2 (a few ulps per input, as in the sums).
+        np.testing.assert_allclose(dim, got, rtol=0, atol=8 * softmax_atol(logits, N_X))
+    else:
+        assert np.abs(dim - got).max() > 1e-3
+
+
+# --- conv blocks ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pool", ["flatten", "average"])
+def test_conv_network_trains_resumes_and_predicts(signs, tmp_path, own_images, pool):
+    X, Y = small(signs, 64)
+    cfg = TrainConfig(conv_channels=(4, 8), hidden_units=(8,), num_epochs=2, learning_rate=1e-3,
+                      conv_pool=pool)
+    straight = train.train(cfg, X, Y, progress=False)
+    run = tmp_path / "conv"
+    train.train(cfg.replace(num_epochs=1), X, Y, run_dir=run, progress=False)
+    resumed = train.train(train.resume_config(run, epochs=1), X, Y, run_dir=run, resume=True,
+                          progress=False)
+    assert resumed["costs"] == straight["costs"]
+    params = runs.load_parameters(run)
+    shapes = {k: v.shape for k, v in params.items()}
+    assert shapes["conv1/W"] == (3, 3, 3, 4) and shapes["conv2/W"] == (3, 3, 4, 8)
+    # two blocks halve 64x64 to 16x16; average pooling keeps one number per channel
+    assert shapes["W1"] == (8, 16 * 16 * 8 if pool == "flatten" else 8) and shapes["W2"] == (6, 8)
+    predictor = Predictor(run)
+    results = predictor.predict_files(own_images[:3])
+    predictor.close()
+    assert all(0 <= r["digit"] < 6 for r in results)
+
+
+def test_conv_channels_are_checked(signs):
+    assert TrainConfig().conv_channels == () and TrainConfig(conv_channels=[8]).conv_channels == (8,)
+    with pytest.raises(SignsError, match=r"conv_channels must be zero or more ints in \[1, inf\)"):
+        TrainConfig(conv_channels=(0,))
+    with pytest.raises(SignsError, match="conv_channels needs 64x64x3 photos"):
+        train.train(TrainConfig(conv_channels=(4,), num_epochs=1), signs.X_train[:100, :64],
+                    signs.Y_train[:, :64], progress=False)
+
+
+# --- the photos preset -----------------------------------------------------------------------
+
+def test_preset_photos_from_the_command_line(run_cli, tmp_path):
+    code, out, err = run_cli("train", "--preset", "photos", "--epochs", "1", "--out", tmp_path / "p",
+                             "--no-progress")
+    assert code == 0, err
+    params = runs.read_params(tmp_path / "p")
+    expected = {**TrainConfig(**PRESETS["photos"]).to_dict(), "num_epochs": 1}
+    assert {k: params[k] for k in expected} == expected
+    code, _, err = run_cli("train", "--preset", "photos", "--resume", tmp_path / "p")
+    assert code == 2 and err.count("\n") == 1 and "argument --preset:" in err
+    code, _, err = run_cli("train", "--preset", "photos", "--conv-channels", "", "--epochs", "1",
+                           "--out", tmp_path / "dense", "--no-progress")  # flags override it
+    assert code == 0, err
+    assert json.loads((tmp_path / "dense" / "params.json").read_text())["conv_channels"] == []
