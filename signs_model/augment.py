@@ -7,7 +7,8 @@ the seed tensor alone (the trainer passes (tf_seed, step)), so a run repeats
 and a resumed run draws what an uninterrupted one would.
 
 The ranges (``AUGMENTATION``) aim at what differs between SIGNS and photos
-people take: framing and size of the hand, its tilt, which hand, the light.
+people take: framing and size of the hand, its tilt, which hand, the light,
+the camera's colour and its darker corners.
 """
 import math
 
@@ -23,6 +24,7 @@ AUGMENTATION = {
     "brightness": 0.25,         # add up to +-0.25 to every channel
     "contrast": (0.5, 1.5),     # scale the deviations from the photo's mean
     "saturation": (0.0, 1.5),   # scale the deviations from each pixel's gray (0: gray)
+    "vignette": 0.6,            # darken the corners by up to 60 % (a phone lens' falloff)
 }
 
 
@@ -39,7 +41,7 @@ def augment(X, seed, ranges=None, image_shape=IMAGE_SHAPE):
     height, width, channels = image_shape
     images = tf.reshape(tf.transpose(X), [-1, height, width, channels])
     m = tf.shape(images)[0]
-    u = tf.random.stateless_uniform([m, 8], seed, dtype=tf.float32)  # one row of draws per photo
+    u = tf.random.stateless_uniform([m, 9], seed, dtype=tf.float32)  # one row of draws per photo
 
     def between(k, low, high):
         return low + (high - low) * u[:, k]
@@ -70,5 +72,10 @@ def augment(X, seed, ranges=None, image_shape=IMAGE_SHAPE):
     images = mean + per_photo(between(6, *r["contrast"])) * (images - mean)
     gray = tf.reduce_mean(images, axis=3, keepdims=True)
     images = gray + per_photo(between(7, *r["saturation"])) * (images - gray)
+    # Vignette: 1 - strength * (distance from the centre / half-diagonal)^2.
+    yy, xx = tf.meshgrid(tf.range(height, dtype=tf.float32) - cy, tf.range(width, dtype=tf.float32) - cx,
+                         indexing="ij")
+    falloff = tf.reshape((xx ** 2 + yy ** 2) / (cx ** 2 + cy ** 2), [1, height, width, 1])
+    images = images * (1.0 - per_photo(between(8, 0.0, r["vignette"])) * falloff)
     images = tf.clip_by_value(images, 0.0, 1.0)
     return tf.transpose(tf.reshape(images, [m, -1]))

@@ -21,7 +21,6 @@ from .errors import SignsError, is_number
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 PREPROCESSING = ("none", "standardize")
-CONV_POOLING = ("flatten", "average")
 MAX_SEED = 2**32 - 1     # NumPy's RandomState takes seeds in [0, 2**32 - 1]
 MAX_TF_SEED = 2**31 - 1
 FLOAT32_MAX = 3.4028234663852886e38  # the network computes in float32: larger values become inf
@@ -135,9 +134,6 @@ HYPERPARAMETERS = {h.name: h for h in (
     Hyperparameter("conv_channels", tuple, (), COUNT, "conv blocks (3x3 conv, relu, 2x2 max-pool) "
                    "before the dense layers, e.g. 16,32,64 (none: the course's network)",
                    frozen=True),
-    Hyperparameter("conv_pool", str, "flatten", CONV_POOLING, "how the last conv block meets the "
-                   "dense layers: flatten every position, or average each channel over the photo",
-                   frozen=True),
     Hyperparameter("seed", int, 3, Interval(0, MAX_SEED),
                    "minibatch shuffling seed: epoch e shuffles with seed + 1 + e"),
     Hyperparameter("tf_seed", int, 1, Interval(0, MAX_TF_SEED),
@@ -150,8 +146,8 @@ HYPERPARAMETERS = {h.name: h for h in (
 # compares it, ingredient by ingredient, with the course's model).
 PRESETS = {
     "course": {},
-    "photos": {"preprocess": "standardize", "augment": True, "conv_channels": (16, 32, 64),
-               "hidden_units": (64,), "learning_rate": 0.001, "num_epochs": 100},
+    "photos": {"augment": True, "conv_channels": (16, 32, 64), "hidden_units": (64,),
+               "learning_rate": 0.001, "num_epochs": 60},
 }
 
 

@@ -136,12 +136,10 @@ def standardize(X):
     return (X - mean) / tf.maximum(tf.sqrt(variance), tf.math.rsqrt(n_x))
 
 
-def conv_output_size(conv_channels, pool="flatten", image_shape=IMAGE_SHAPE):
+def conv_output_size(conv_channels, image_shape=IMAGE_SHAPE):
     """Features the conv blocks hand to the dense layers (each block halves height and width)."""
     if not conv_channels:
         return image_shape[0] * image_shape[1] * image_shape[2]
-    if pool == "average":
-        return conv_channels[-1]
     k = 2 ** len(conv_channels)
     return (image_shape[0] // k) * (image_shape[1] // k) * conv_channels[-1]
 
@@ -168,7 +166,7 @@ def create_network(cfg, n_x, n_y):
                 parameters[f"conv{k}/b"] = tf.get_variable("b", [c_out],
                                                            initializer=tf.zeros_initializer())
             c_in = c_out
-        n_in = conv_output_size(cfg.conv_channels, cfg.conv_pool)
+        n_in = conv_output_size(cfg.conv_channels)
     parameters.update(initialize_parameters([n_in, *cfg.hidden_units, n_y], cfg.batch_norm))
     return parameters
 
@@ -196,9 +194,7 @@ def logits(cfg, X, parameters, training=False, seed=None):
         for k in range(1, len(cfg.conv_channels) + 1):
             Z = tf.nn.conv2d(A, parameters[f"conv{k}/W"], strides=1, padding="SAME")
             A = tf.nn.max_pool2d(tf.nn.relu(Z + parameters[f"conv{k}/b"]), 2, 2, padding="VALID")
-        if cfg.conv_pool == "average":
-            A = tf.reduce_mean(A, axis=[1, 2])
-        X = tf.transpose(tf.reshape(A, [-1, conv_output_size(cfg.conv_channels, cfg.conv_pool)]))
+        X = tf.transpose(tf.reshape(A, [-1, conv_output_size(cfg.conv_channels)]))
     dense = {k: v for k, v in parameters.items() if "/" not in k}
     return forward_propagation(X, dense, training, cfg.batch_norm, cfg.bn_momentum,
                                cfg.keep_prob, seed)
