@@ -38,12 +38,13 @@ def run_trial(trial, data=None, threads=None, device="auto"):
         data: (X_train, Y_train, X_dev, Y_dev); None uses this worker's copy.
         threads: TensorFlow threads per op pool (None: TensorFlow's choice).
     Returns:
-        results.Result: ok with the run's metrics, diverged or failed.
+        results.Result: ok with the run's metrics, pruned, diverged or failed.
     """
     X, Y, X_dev, Y_dev = data if data is not None else _DATA
     return attempt(lambda: train.train(
         trial.config, X, Y, {"train": (X, Y), "dev": (X_dev, Y_dev)}, run_dir=trial.run_dir,
-        device=device, progress=False, threads=threads, notes=trial.notes)["metrics"])
+        device=device, progress=False, threads=threads, notes=trial.notes,
+        on_epoch=trial.on_epoch)["metrics"])
 
 
 def run(backend, trials, workers, data, device, done, ray_address=None):

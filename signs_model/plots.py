@@ -166,7 +166,7 @@ def plot_dev_accuracy(rows, space, path=None, show=False):
 
 def plot_rounds(rows, spaces, path=None, show=False):
     """The points each round sampled on the two main axes (numeric ones first), each zoomed
-    round's box drawn around them; x marks a trial that diverged or failed.
+    round's box drawn around them; x marks a trial that did not finish (pruned, diverged, failed).
 
     Args:
         spaces: the SearchSpace of each round (round 0's first).

@@ -4,6 +4,9 @@ A search and the experiments both train many runs and keep a table of them.
 Each run ends in a ``Result`` whose status is one of ``STATUSES``:
 
 * ``ok``: it trained; ``metrics`` holds its accuracies and final cost.
+* ``pruned``: it was stopped early on purpose (``train.Stopped``, a search's
+  pruning); ``reason`` says after how many epochs and why, ``metrics`` holds
+  what was measured then.
 * ``diverged``: its cost became NaN or infinite (``train.Diverged``); ``reason``
   says at which epoch and which values to lower.
 * ``failed``: any other error (a config the data cannot take, a worker process
@@ -32,7 +35,7 @@ from . import train
 from .config import TrainConfig
 from .files import atomic_write_bytes, write_csv
 
-STATUSES = ("ok", "diverged", "failed")
+STATUSES = ("ok", "pruned", "diverged", "failed")
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Trial:
         config: the TrainConfig it trains with (None if ``params`` made no valid one).
         run_dir: its run folder (a str: it travels to worker processes).
         notes: stored in its params.json (the dev split it is judged on).
+        on_epoch: the hook ``train.train`` calls after each epoch (``pruning.RungHook``), or None.
     """
     round: int
     index: int
@@ -52,6 +56,7 @@ class Trial:
     config: TrainConfig = None
     run_dir: str = None
     notes: dict = field(default_factory=dict)
+    on_epoch: object = None
 
 
 @dataclass
@@ -77,11 +82,14 @@ def attempt(run):
     A NaN cost or a crash is that run's result, not the end of the search or
     experiment it belongs to; only KeyboardInterrupt (not an Exception) gets through.
     Returns:
-        Result: ok with the metrics, diverged (train.Diverged) or failed (any other error).
+        Result: ok with the metrics, pruned (train.Stopped), diverged (train.Diverged) or
+        failed (any other error).
     """
     t0 = time.perf_counter()
     try:
         metrics = run()
+    except train.Stopped as e:
+        return Result("pruned", e.metrics, str(e), e.metrics.get("seconds"))
     except train.Diverged as e:
         return Result("diverged", reason=str(e), seconds=round(time.perf_counter() - t0, 3))
     except Exception as e:
@@ -91,7 +99,7 @@ def attempt(run):
 
 
 def status_text(row):
-    """A row's status for a table cell: "ok", or "diverged: <reason>" / "failed: <reason>"."""
+    """A row's status for a table cell: "ok", or "<status>: <reason>" ("pruned: stopped after ...")."""
     reason = (row.get("reason") or "").replace("|", "/")
     return f"{row['status']}: {reason}" if reason else row["status"]
 

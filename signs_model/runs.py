@@ -11,6 +11,8 @@ the absolute paths TensorFlow's ``checkpoint`` index may hold)::
     parameters.npz    the trained parameters  \\
     cost.png          the cost curve           > end-of-run files, metrics.json last:
     metrics.json      accuracies, final cost  /  a run without it did not finish
+    stopped.json      why and after how many epochs it was stopped early (train's on_epoch,
+                      a pruned search trial): it has a checkpoint but no end-of-run files
     evaluate-<photos>-confusion.png   ``evaluate`` on the photo folder <photos>: confusion
     evaluate-<photos>-wrong.png       matrix and the photos it got wrong (one pair per folder)
 
@@ -29,7 +31,7 @@ from .config import TrainConfig
 from .errors import SignsError
 from .files import failpoint, read_csv, write_csv, write_json, write_npz
 
-PARAMS, COSTS, METRICS = "params.json", "costs.csv", "metrics.json"
+PARAMS, COSTS, METRICS, STOPPED = "params.json", "costs.csv", "metrics.json", "stopped.json"
 PARAMETERS, COST_PLOT, CHECKPOINTS = "parameters.npz", "cost.png", "checkpoints"
 CHECKPOINT_PREFIX = "model.ckpt"
 RUN_KEYS = ("engine", "device", "history", "notes")  # params.json keys that are not hyperparameters
@@ -125,6 +127,16 @@ def read_metrics(run_dir):
         return None
 
 
+def read_stopped(run_dir):
+    """stopped.json as a dict ("reason", "metrics"), or None if the run was not stopped early."""
+    try:
+        with open(Path(run_dir) / STOPPED) as f:
+            stopped = json.load(f)
+        return stopped if isinstance(stopped, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
 def has_progress(run_dir):
     """True if the folder holds a checkpoint or a finished run: something a restart would lose."""
     return latest_checkpoint(run_dir) is not None or (Path(run_dir) / METRICS).exists()
@@ -201,6 +213,7 @@ def start_segment(run_dir, cfg, history, done, engine, device, notes=None):
         for old in run_dir.glob("events.out.tfevents.*"):
             old.unlink()
     (run_dir / METRICS).unlink(missing_ok=True)  # not finished until written again
+    (run_dir / STOPPED).unlink(missing_ok=True)  # and no longer stopped: it trains on
     history.append({"start_epoch": done, "end_epoch": cfg.num_epochs,
                     "learning_rate": cfg.learning_rate, "engine": engine,
                     "started": datetime.now().isoformat(timespec="seconds")})
@@ -222,6 +235,11 @@ def finish(run_dir, cfg, result):
     plot_costs(result["costs"], cfg.learning_rate, per="epochs", path=run_dir / COST_PLOT,
                show=False)
     write_json(run_dir / METRICS, result["metrics"])
+
+
+def stop(run_dir, reason, metrics):
+    """Mark a run stopped early on purpose (its checkpoint is saved): not finished, resumable."""
+    write_json(Path(run_dir) / STOPPED, {"reason": reason, "metrics": metrics})
 
 
 def write_failure(run_dir, error, saved_epochs):

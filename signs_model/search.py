@@ -9,11 +9,15 @@ round samples the same number of trials in the space zoomed around the best
 trials so far. The trials run side by side (``executors``);
 their rows go to ``results.csv`` and ``leaderboard.md`` as each one ends
 (``results``), and the figures are ``plots.plot_dev_accuracy`` and
-``plots.plot_rounds``.
+``plots.plot_rounds``; ``tensorboard --logdir OUT`` shows them in its HParams
+dashboard (``hparams_summary``). With ``prune``, hopeless trials stop early at
+the rungs of successive halving (``pruning``), their records shared through
+``OUT/rungs.json``.
 
 Running the same search again with the same ``out_dir`` keeps every trial whose
-folder has ``metrics.json`` and the same configuration and data; the rest are
-retrained from scratch. Trial k of a round is drawn from (seed, round, k) and
+folder has ``metrics.json`` (or ``stopped.json``: pruned, with or without
+``prune`` now) and the same configuration and data; the rest are retrained
+from scratch. Trial k of a round is drawn from (seed, round, k) and
 that round's space alone, so a rerun with more trials keeps round 0's finished
 trials and trains only the new ones (a zoom round keeps its trials only if its
 zoomed space came out the same). Local trials run in spawned processes, so a
@@ -29,9 +33,10 @@ Example:
     True
 """
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
-from . import executors, runs, train
+from . import executors, hparams_summary, pruning, runs, train
 from .config import TrainConfig
 from .data import NEAR_DUPLICATE_DISTANCE, check_fraction, dev_split
 from .errors import SignsError, check_int
@@ -96,22 +101,41 @@ def row_params(row, names):
     return {n: row[n] for n in names}
 
 
-def _finished(run_dir, config, notes):
-    """The metrics of a run already finished with this very config (a TrainConfig) and notes
-    (the data it was judged on), else None."""
-    metrics = runs.read_metrics(run_dir)
+def _same_run(run_dir, config, notes):
+    """True if ``run_dir`` holds a run of this very config (a TrainConfig) and notes (the data
+    it was judged on)."""
     try:
-        if (metrics is not None and runs.load_config(run_dir) == config
-                and runs.read_params(run_dir).get("notes") == notes):
-            return metrics
+        return runs.load_config(run_dir) == config and runs.read_params(run_dir).get("notes") == notes
     except SignsError:  # a damaged folder, or one from an older configuration
-        pass
+        return False
+
+
+def _finished(run_dir, config, notes):
+    """The metrics of a run already finished with this very config and notes, else None."""
+    metrics = runs.read_metrics(run_dir)
+    return metrics if metrics is not None and _same_run(run_dir, config, notes) else None
+
+
+def _ended(run_dir, config, notes):
+    """How a trial already ended in ``run_dir`` with this config and notes: an ok Result, a
+    pruned one (stopped.json), or None if it has to be trained."""
+    metrics = _finished(run_dir, config, notes)
+    if metrics is not None:
+        return Result("ok", metrics, seconds=metrics.get("seconds"))
+    stopped = runs.read_stopped(run_dir)
+    if stopped is not None and _same_run(run_dir, config, notes):
+        return Result("pruned", stopped["metrics"], stopped["reason"], stopped["metrics"].get("seconds"))
     return None
+
+
+def _name(trial):
+    """A trial's run folder within the search folder (its name in results and rung records)."""
+    return f"round{trial.round}/trial{trial.index:03d}"
 
 
 def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local", ray_address=None,
          epochs=None, zoom_rounds=0, dev_fraction=0.2, seed=0, final_test=None, base_config=None,
-         device="auto", report=None):
+         device="auto", report=None, prune=None):
     """Random search on the right scale, coarse to fine, trials in parallel.
 
     Args:
@@ -132,9 +156,11 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         base_config: TrainConfig or dict for what the space does not sample.
         device: "auto", "cpu" or "gpu", for every trial.
         report: called with each finished row (a dict), e.g. to print progress.
+        prune: a ``pruning.Asha`` to stop hopeless trials at its rungs (their records
+            in ``out_dir/rungs.json``), or None: every trial trains all its epochs.
     Returns:
         dict with "rows" (one per trial, results.csv's columns; status "ok",
-        "diverged" or "failed"), "best" (the best ok row, or None), "best_config"
+        "pruned", "diverged" or "failed"), "best" (the best ok row, or None), "best_config"
         (its TrainConfig), "rounds" (SearchSpace per round) and "final" (metrics
         of the final run, or None).
     """
@@ -146,6 +172,9 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
             or X_train.shape[1] != Y_train.shape[1]:
         raise SignsError("X_train and Y_train must be arrays (n_x, m) and (n_y, m) with the same m",
                          argument="X_train")
+    if prune is not None and not isinstance(prune, pruning.Asha):
+        raise SignsError(f"prune must be a pruning.Asha or None, got {type(prune).__name__}",
+                         argument="prune")
     data = dev_split(X_train, Y_train, dev_fraction, seed)
     # Stored in each params.json: a finished trial counts on a rerun only if its data match too.
     split = {"dev_fraction": dev_fraction, "seed": seed, "m_train": data[0].shape[1],
@@ -158,16 +187,20 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
                          markdown=(out / "leaderboard.md", lambda rows: leaderboard(rows, names)),
                          report=report)
     planned, spaces = {}, []
+    store = pruning.RungStore(out / "rungs.json") if prune else None
+    hparams_summary.write_experiment(out, space)
 
     def done(trial, result):
-        row = {"round": trial.round, "trial": trial.index, "run_dir": f"round{trial.round}/"
-               f"trial{trial.index:03d}", **trial.params, **result.row(METRICS)}
+        row = {"round": trial.round, "trial": trial.index, "run_dir": _name(trial),
+               **trial.params, **result.row(METRICS)}
+        hparams_summary.write_trial(out / row["run_dir"], trial.params, result.status, result.metrics)
         table.add(row, key=(trial.round, trial.index))
 
     log = {"seed": seed, "rounds": [], "base_config": base.to_dict(),
            "args": {"trials": trials, "workers": workers, "backend": backend,
                     "ray_address": ray_address, "epochs": epochs, "zoom_rounds": zoom_rounds,
-                    "dev_fraction": dev_fraction, "device": device, "final_test": final_test is not None}}
+                    "dev_fraction": dev_fraction, "device": device, "final_test": final_test is not None,
+                    "prune": asdict(prune) if prune else None}}
     for r in range(zoom_rounds + 1):
         if r > 0:  # coarse to fine: around the best trials of all rounds so far
             space = space.zoom([{**row_params(row, names), "score": row["dev_accuracy"]}
@@ -177,19 +210,23 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         write_json(out / "search.json", log)
         todo = []
         for i, params in enumerate(space.sample(trials, seed=seed + r)):
-            trial = planned[r, i] = Trial(r, i, params, run_dir=str(out / f"round{r}/trial{i:03d}"),
-                                          notes={"search": {"round": r, "trial": i, **split}})
+            trial = planned[r, i] = Trial(r, i, params, notes={"search": {"round": r, "trial": i, **split}})
+            trial.run_dir = str(out / _name(trial))
             try:
                 trial.config = base.replace(**config_changes(params))
             except SignsError as e:
                 done(trial, Result("failed", reason=f"SignsError: {e}"))
                 continue
-            metrics = _finished(trial.run_dir, trial.config, trial.notes)
-            if metrics is not None:
-                done(trial, Result("ok", metrics, seconds=metrics.get("seconds")))
+            ended = _ended(trial.run_dir, trial.config, trial.notes)
+            if ended is not None:
+                done(trial, ended)
             else:
                 shutil.rmtree(trial.run_dir, ignore_errors=True)  # no stale checkpoints or events
+                if prune:
+                    trial.on_epoch = pruning.RungHook(prune, store, _name(trial))
                 todo.append(trial)
+        if prune:  # what the trials trained again recorded before must not judge the others
+            store.forget([_name(t) for t in todo], split)
         executors.run(backend, todo, workers, data, device, done, ray_address)
         plot_dev_accuracy(table.rows(), spaces[0], out / "dev_accuracy.png")
         plot_rounds(table.rows(), spaces, out / "rounds.png")

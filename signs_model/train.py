@@ -4,7 +4,8 @@ The graph (``build_graph``) is the network of the config, its cost and its
 optimizer; an engine (``engines``: the course's feed loop, or whole epochs in
 the graph) runs the epochs; the trainer (``train``) checks the inputs, resumes,
 checkpoints, evaluates, reports to TensorBoard and writes the run folder
-(``runs``). Ctrl-C finishes the epoch, saves and stops.
+(``runs``). Ctrl-C finishes the epoch, saves and stops; so does the caller's
+``on_epoch`` hook when it asks to (a search pruning a hopeless trial: ``Stopped``).
 
 Dropout masks are drawn statelessly from (tf_seed, step), so they depend on
 the step, not on the session: a resumed run draws the masks an uninterrupted
@@ -27,6 +28,20 @@ from .files import failpoint
 
 class Diverged(SignsError):
     """The cost became NaN or infinite."""
+
+
+class Stopped(Exception):
+    """Training stopped early because ``on_epoch`` asked it to (not an error).
+
+    Args:
+        reason: "stopped after N epochs: " and the hook's reason.
+        metrics: what was measured when it stopped: the accuracies the hook asked
+            for, final_cost, epochs, seconds (also in the run folder's stopped.json).
+    """
+
+    def __init__(self, reason, metrics):
+        super().__init__(reason)
+        self.metrics = metrics
 
 
 def build_graph(cfg, n_x, n_y, engine=None, m=None):
@@ -117,7 +132,7 @@ def check_inputs(cfg, X_train, Y_train, eval_sets=None):
 
 def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", device="auto",
           resume=False, checkpoint_every=100, eval_every=50, print_every=None, progress=True,
-          threads=None, notes=None):
+          threads=None, notes=None, on_epoch=None):
     """Train the network of ``cfg`` and, with ``run_dir``, write the run folder.
 
     Args:
@@ -136,6 +151,12 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
         checkpoint_every: epochs between checkpoints (0: only at the end).
         eval_every: epochs between accuracy evaluations for TensorBoard.
         print_every: print "Cost after epoch N" every so many epochs (None: never).
+        on_epoch: called after each epoch but the last as ``on_epoch(epochs, accuracy)``,
+            with the epochs done so far and ``accuracy(name)`` that measures the
+            accuracy on ``eval_sets[name]`` now; returning a reason (a str) stops
+            training there: the checkpoint is saved, the run folder gets
+            stopped.json and no end-of-run files (resume continues it), and
+            ``Stopped`` is raised.
     Returns:
         dict with "costs" (one per epoch, all segments of a resumed run),
         "metrics" and "parameters" (NumPy arrays by variable name).
@@ -185,8 +206,16 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
                 spec["saver"].restore(sess, runs.latest_checkpoint(run_dir)[0])
             engine.load_data(sess, spec, X_train, Y_train)
             writer = tf.summary.FileWriter(str(run_dir), graph) if run_dir else None
-        result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine,
-                             run_dir, writer, checkpoint_every, eval_every, print_every, progress)
+        try:
+            result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run_dir,
+                                 writer, checkpoint_every, eval_every, print_every, progress, on_epoch)
+        except Stopped as e:
+            if run_dir is not None:
+                try:
+                    runs.stop(run_dir, str(e), e.metrics)
+                except OSError as error:
+                    raise runs.write_failure(run_dir, error, len(costs)) from None
+            raise
         result["metrics"]["device"] = devices.describe(device)
         if run_dir is not None:
             try:
@@ -225,7 +254,7 @@ def resume_config(run_dir, epochs=None, **changes):
 
 
 def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run_dir, writer,
-                checkpoint_every, eval_every, print_every, progress):
+                checkpoint_every, eval_every, print_every, progress, on_epoch):
     m = X_train.shape[1]
     start, planned = len(costs), cfg.num_epochs
     metrics, saved = {}, start
@@ -245,16 +274,30 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run
         saved = epochs
         failpoint(f"checkpoint-{epochs}")
 
+    def accuracy(name, epoch):
+        X, Y = eval_sets[name]
+        value = metrics[f"{name}_accuracy"] = float(sess.run(spec["accuracy"], {spec["X"]: X,
+                                                                                spec["Y"]: Y}))
+        if writer:
+            writer.add_summary(_scalar(f"accuracy/{name}", value), epoch)
+        return value
+
     def evaluate(epoch):
-        for name, (X, Y) in eval_sets.items():
-            metrics[f"{name}_accuracy"] = float(sess.run(spec["accuracy"], {spec["X"]: X, spec["Y"]: Y}))
-            if writer:
-                writer.add_summary(_scalar(f"accuracy/{name}", metrics[f"{name}_accuracy"]), epoch)
+        for name in eval_sets:
+            accuracy(name, epoch)
+
+    def final_metrics():
+        seconds, trained = time.perf_counter() - t0, len(costs) - start
+        metrics.update({"final_cost": costs[-1] if costs else None, "epochs": len(costs),
+                        "seconds": round(seconds, 3), "engine": engine.name,
+                        "epochs_per_second": round(trained / seconds, 3) if trained else None})
+        return metrics
 
     bar = tqdm(range(start, planned), desc=f"train {run_dir or ''}".strip(), unit="epoch",
                disable=not progress, leave=False, dynamic_ncols=True)
     with _StopFlag() as stop:
         for epoch in bar:
+            metrics.clear()  # only this epoch's accuracies: what a stop reports was measured now
             minibatch_costs = engine.run_epoch(sess, spec, cfg, epoch, X_train, Y_train,
                                                learning_rate_at(cfg, epoch))
             cost = epoch_cost(minibatch_costs, m, cfg.minibatch_size)
@@ -270,22 +313,23 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run
             last = epoch == planned - 1
             if eval_sets and (last or (eval_every and (epoch + 1) % eval_every == 0)):
                 evaluate(epoch)
-            if last or stop.set or (checkpoint_every and (epoch + 1) % checkpoint_every == 0):
+            stop_reason = on_epoch(epoch + 1, lambda name: accuracy(name, epoch)) \
+                if on_epoch and not last else None
+            if last or stop.set or stop_reason or (checkpoint_every and (epoch + 1) % checkpoint_every == 0):
                 save(epoch + 1)
+            if stop_reason:
+                bar.close()
+                raise Stopped(f"stopped after {epoch + 1} epochs: {stop_reason}", final_metrics())
             if stop.set and not last:
                 bar.close()
                 raise KeyboardInterrupt(f"stopped after epoch {epoch}" + (
                     f"; checkpoint saved in {run_dir}" if run_dir else ""))
     bar.close()
-    seconds = time.perf_counter() - t0
-    if eval_sets and not metrics:
+    if eval_sets and not metrics:  # no epoch left to train (a finished run resumed): measure now
         evaluate(max(planned - 1, 0))
+    final_metrics()
     parameters = {v.op.name: value for v, value in
                   zip(spec["model_variables"], sess.run(spec["model_variables"]))}
-    trained = planned - start
-    metrics.update({"final_cost": costs[-1] if costs else None, "epochs": len(costs),
-                    "seconds": round(seconds, 3), "engine": engine.name,
-                    "epochs_per_second": round(trained / seconds, 3) if trained else None})
     return {"costs": costs, "metrics": metrics, "parameters": parameters}
 
 

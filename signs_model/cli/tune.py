@@ -3,7 +3,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import search
+from .. import pruning, search
 from ..data import load_signs
 from ..errors import SignsError
 from ..hparams import SearchSpace
@@ -20,6 +20,7 @@ def run(args):
         raise SignsError("--out DIR is required: the search folder (run again with it to resume)")
     search.check_settings(space, args.trials, args.workers, args.backend, args.epochs,
                           args.zoom_rounds, args.dev_fraction, args.seed)  # before reading data
+    prune = _pruner(args) if args.prune else None
     data = load_signs(args.data_dir)
 
     def report(row):
@@ -31,16 +32,25 @@ def run(args):
                          workers=args.workers, backend=args.backend, ray_address=args.ray_address,
                          epochs=args.epochs, zoom_rounds=args.zoom_rounds,
                          dev_fraction=args.dev_fraction, seed=args.seed, device=args.device,
-                         report=report,
+                         report=report, prune=prune,
                          final_test=(data.X_test, data.Y_test) if args.final_test else None)
     best, ok = result["best"], sum(r["status"] == "ok" for r in result["rows"])
-    print(f"{ok} of {len(result['rows'])} trials finished; results: {Path(args.out) / 'results.csv'}")
+    pruned = sum(r["status"] == "pruned" for r in result["rows"])
+    print(f"{ok} of {len(result['rows'])} trials finished{f' ({pruned} pruned)' if pruned else ''}; "
+          f"results: {Path(args.out) / 'results.csv'}")
     if best is not None:
         print(f"best: {best['run_dir']} dev accuracy {best['dev_accuracy']:.4f} "
               + json.dumps(search.row_params(best, space)))
     if result["final"] is not None:
         print(f"Test Accuracy: {result['final']['test_accuracy']:.6f} "
               f"(best config retrained on the full training set: {Path(args.out) / 'final'})")
+
+
+def _pruner(args):
+    try:
+        return pruning.Asha(args.prune_min_epochs, args.prune_eta)
+    except SignsError as e:  # name the flag, not Asha's field
+        raise SignsError(str(e), argument=f"prune_{e.argument}") from None
 
 
 def add_parser(sub):
@@ -56,6 +66,14 @@ def add_parser(sub):
     p.add_argument("--epochs", type=int, help="num_epochs of every trial (unless the space samples it)")
     p.add_argument("--zoom-rounds", type=int, default=0, metavar="R",
                    help="coarse to fine: R more rounds in the space zoomed around the best trials")
+    p.add_argument("--prune", action="store_true", help="stop hopeless trials early (ASHA): "
+                   "at each rung, only the top 1/eta of the trials that reached it go on")
+    defaults = pruning.Asha()
+    p.add_argument("--prune-min-epochs", type=int, default=defaults.min_epochs, metavar="E",
+                   help=f"the first rung, in epochs (default {defaults.min_epochs}); then E*eta, "
+                   f"E*eta^2, ...")
+    p.add_argument("--prune-eta", type=int, default=defaults.eta, metavar="ETA",
+                   help=f"keep the top 1/ETA at each rung (default {defaults.eta})")
     p.add_argument("--dev-fraction", type=float, default=0.2,
                    help="share of the training set held out to judge trials (default 0.2)")
     p.add_argument("--out", metavar="DIR", help="search folder (the same DIR resumes)")
