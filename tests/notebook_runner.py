@@ -6,34 +6,12 @@ Shared by the notebook tests (not a test file itself)::
     assert "Train Accuracy" in cell_outputs_text(nb)
 """
 import os
-import sys
 from pathlib import Path
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-KERNEL_NAME = "python3"
-
-
-class ThisInterpreterKernelManager(AsyncKernelManager):
-    """A "python3" kernel started as ``sys.executable -m ipykernel_launcher``.
-
-    The "python3" kernelspec found on disk is not used: a user-wide or system
-    kernel.json (which Jupyter may prefer to the venv's) can name another
-    interpreter, one without TensorFlow or this package. Pinning the command
-    to the running interpreter makes the kernel use the tests' venv, with no
-    kernelspec to install.
-    """
-
-    @property
-    def kernel_spec(self):
-        if self._kernel_spec is None:
-            self._kernel_spec = KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name=f"Python 3 ({sys.executable})", language="python", name=KERNEL_NAME)
-        return self._kernel_spec
+from signs_model.notebooks import KERNEL_NAME, ThisInterpreterKernelManager
 
 
 def run_notebook(path, env=None, timeout=600):
