@@ -6,10 +6,15 @@ people's photos (`signs evaluate`'s code path: the same loading and
 preprocessing as `signs predict`). Prints a table, writes it to --out, and
 ends with one JSON line.
 
-    python benchmarks/own_photos.py [--photos ../shared/foreign_photos_dev] [--only course,photos]
+    python benchmarks/own_photos.py [--photos ../shared/foreign_photos_dev] [--only "course,+ augment"]
+
+Each recipe's row is saved in --out/own_photos.json as it finishes; --only reruns
+the recipes it names and keeps the other rows.
 """
 import argparse
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from signs_model import train
 from signs_model.config import PRESETS, TrainConfig
 from signs_model.data import load_signs
 from signs_model.evaluate import evaluate_photos
+from signs_model.files import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = PRESETS["photos"]
@@ -54,15 +60,18 @@ def main():
         parser.error(f"unknown recipe(s) {unknown}; expected some of {list(RECIPES)}")
     data = load_signs(args.data_dir)
     out = Path(args.out)
-    rows = []
+    saved = out / "own_photos.json"  # rows of earlier runs: --only reruns some, keeps the rest
+    rows = json.loads(saved.read_text())["recipes"] if saved.exists() else []
     for name in names:
         cfg = TrainConfig(**RECIPES[name])
         run_dir = out / "".join(c if c.isalnum() else "_" for c in name).strip("_")
+        shutil.rmtree(run_dir, ignore_errors=True)  # a rerun replaces the recipe's run
         t0 = time.perf_counter()
         result = train.train(cfg, data.X_train, data.Y_train, {"test": (data.X_test, data.Y_test)},
                              run_dir=run_dir, progress=False, checkpoint_every=0, eval_every=0)
         seconds = time.perf_counter() - t0
         photos = evaluate_photos(run_dir, args.photos)
+        rows = [r for r in rows if r["recipe"] != name]
         rows.append({"recipe": name, "changes": cfg_changes(cfg), "epochs": cfg.num_epochs,
                      "test_accuracy": round(result["metrics"]["test_accuracy"], 4),
                      "photos_accuracy": round(photos["accuracy"], 4), "photos": photos["n"],
@@ -70,6 +79,8 @@ def main():
                      "seconds": round(seconds, 1),
                      "epochs_per_second": result["metrics"]["epochs_per_second"]})
         print(row_text(rows[-1]), flush=True)
+        rows.sort(key=lambda r: list(RECIPES).index(r["recipe"]))
+        write_json(saved, {"photos": args.photos, "recipes": rows})
     table = markdown(rows, args.photos)
     (out / "own_photos.md").write_text(table)
     print(table)
@@ -87,7 +98,7 @@ def row_text(r):
 
 
 def markdown(rows, photos):
-    lines = [f"Photos: {photos}\n",
+    lines = [f"Photos: {os.path.relpath(photos, ROOT)}\n",
              "| recipe | SIGNS test | other photos | " + " | ".join(f"digit {d}" for d in range(6))
              + " | epochs | training time | epochs/s |",
              "|---|---:|---:|" + "---:|" * 6 + "---:|---:|---:|"]

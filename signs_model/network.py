@@ -94,6 +94,8 @@ def stateless_seed(seed, salt):
 
 def _dropout(A, training, keep_prob, layer, seed):
     """Inverted dropout: keep each unit with keep_prob and divide by it, only in training."""
+    if training is False:  # an inference graph (a predictor): no masks, no seed needed
+        return A
     if seed is None:
         raise SignsError("dropout (keep_prob < 1) needs dropout_seed, a (2,) int64 tensor",
                          argument="dropout_seed")

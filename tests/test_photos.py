@@ -169,3 +169,14 @@ def test_preset_photos_from_the_command_line(run_cli, tmp_path):
                            "--out", tmp_path / "dense", "--no-progress")  # flags override it
     assert code == 0, err
     assert json.loads((tmp_path / "dense" / "params.json").read_text())["conv_channels"] == []
+
+
+def test_a_dropout_run_predicts_without_masks(signs, tmp_path):
+    X, Y = small(signs)
+    run = tmp_path / "dropout"
+    train.train(TrainConfig(keep_prob=0.7, **SMALL), X, Y, run_dir=run, progress=False)
+    predictor = Predictor(run)  # an inference graph: no dropout, so no seed is needed
+    got = predictor.probabilities_of(signs.X_test[:, :10])
+    predictor.close()
+    expected, logits = numpy_probabilities(runs.load_parameters(run), signs.X_test[:, :10], False)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=softmax_atol(logits, N_X))
