@@ -53,7 +53,9 @@ class Predictor:
         if last not in values:
             raise SignsError(f"{run_dir}/parameters.npz lacks {last}; expected the "
                              f"parameters of the network in params.json")
-        n_x, n_y = N_X, values[last].shape[0]
+        # a dense network's input size is its W1's (any feature count); conv blocks take photos
+        n_x = N_X if self.config.conv_channels else values.get("W1", np.zeros((0, N_X))).shape[1]
+        n_y = values[last].shape[0]
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.X = tf.placeholder(tf.float32, [n_x, None], name="X")
