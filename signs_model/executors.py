@@ -1,14 +1,16 @@
 """Running trials side by side ("caviar"): in worker processes here, or as Ray tasks.
 
-Each executor takes a list of ``results.Trial`` and calls ``done(trial, result)``
-in this process as each one ends, whatever order they end in:
+``run`` groups the trials into populations (``population.populations``: trials
+that share their minibatches train together in one graph), and each executor
+runs one population per task and calls ``done(trial, result)`` in this process
+for each of its trials as the task ends, whatever order the tasks end in:
 
 * ``run_local``: a ``spawn`` process pool on this machine. The data is sent
   once to each worker. Workers die with the process that started them, even
-  on ``kill -9``, so no orphan trains on unseen; a worker that dies fails its
-  trial and a new pool runs the rest. Spawned workers re-import the caller's
-  script, so a script that runs trials needs the ``if __name__ == "__main__":``
-  guard.
+  on ``kill -9``, so no orphan trains on unseen; a worker that dies fails the
+  trials of its task and a new pool runs the rest. Spawned workers re-import
+  the caller's script, so a script that runs trials needs the
+  ``if __name__ == "__main__":`` guard.
 * ``run_ray``: Ray tasks (one CPU each) on a local Ray instance or a cluster;
   the run folders must then be on a filesystem every node sees.
 """
@@ -24,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from . import train
 from .errors import SignsError
+from .population import populations, train_population
 from .results import Result, attempt
 
 BACKENDS = ("local", "ray")
@@ -47,17 +50,49 @@ def run_trial(trial, data=None, threads=None, device="auto"):
         on_epoch=trial.on_epoch)["metrics"])
 
 
-def run(backend, trials, workers, data, device, done, ray_address=None):
-    """Run ``trials`` with the named backend ("local" or "ray"), ``workers`` at a time."""
+def run_population(trials, data=None, threads=None, device="auto"):
+    """Train trials that share their minibatches together (``population.train_population``),
+    judged on dev; a single trial trains alone (``run_trial``). Runs in a worker or Ray task.
+
+    Returns:
+        list of results.Result, one per trial (an error before training fails them all).
+    """
+    if len(trials) == 1:
+        return [run_trial(trials[0], data, threads, device)]
+    X, Y, X_dev, Y_dev = data if data is not None else _DATA
+    outcomes = []
+
+    def train_all():
+        outcomes.extend(train_population(
+            [t.config for t in trials], X, Y, {"train": (X, Y), "dev": (X_dev, Y_dev)},
+            [t.run_dir for t in trials], device=device, progress=False, threads=threads,
+            notes=[t.notes for t in trials], on_epoch=[t.on_epoch for t in trials]))
+        return {}
+
+    together = attempt(train_all)
+    if together.status != "ok":
+        return [together] * len(trials)
+    share = round(together.seconds / len(trials), 3)
+    return [Result("diverged", reason=str(o), seconds=share) if isinstance(o, train.Diverged)
+            else Result("pruned", o.metrics, str(o), o.metrics["seconds"])
+            if isinstance(o, train.Stopped)
+            else Result("ok", o["metrics"], seconds=o["metrics"]["seconds"]) for o in outcomes]
+
+
+def run(backend, trials, workers, data, device, done, ray_address=None, population=1):
+    """Run ``trials`` with the named backend ("local" or "ray"), ``workers`` tasks at a time,
+    each task a population of at most ``population`` trials (1: one trial per task)."""
     if backend not in BACKENDS:
         raise SignsError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}",
                          argument="backend")
     if not trials:
         return
+    tasks = [[trials[i] for i in group]
+             for group in populations([t.config for t in trials], population)]
     if backend == "ray":
-        run_ray(trials, workers, data, device, done, ray_address)
+        run_ray(tasks, workers, data, device, done, ray_address)
     else:
-        run_local(trials, workers, data, device, done)
+        run_local(tasks, workers, data, device, done)
 
 
 def _init_worker(data, parent_pid):
@@ -93,10 +128,11 @@ def _exit_with_parent(parent_pid):
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def run_local(trials, workers, data, device, done):
-    """Run trials on a spawn process pool, at most ``workers`` at a time; a broken pool is replaced."""
+def run_local(tasks, workers, data, device, done):
+    """Run tasks (lists of trials, ``run_population``) on a spawn process pool, at most
+    ``workers`` at a time; a broken pool is replaced."""
     threads = 1 if workers > 1 else None  # side by side, one thread each beats oversubscribing
-    todo, running, pool = list(trials), {}, None
+    todo, running, pool = list(tasks), {}, None
     try:
         while todo or running:
             if pool is None:
@@ -105,22 +141,24 @@ def run_local(trials, workers, data, device, done):
                                            initializer=_init_worker, initargs=(data, os.getpid()))
             try:
                 while todo and len(running) < workers:
-                    running[pool.submit(run_trial, todo[0], None, threads, device)] = todo[0]
+                    running[pool.submit(run_population, todo[0], None, threads, device)] = todo[0]
                     todo.pop(0)
             except BrokenProcessPool:
                 pass  # a worker died while idle: what is running reports it, then a new pool
             broken = not running
             for future in wait(running, return_when=FIRST_COMPLETED)[0] if running else ():
-                trial, error = running.pop(future), future.exception()
+                task, error = running.pop(future), future.exception()
                 if isinstance(error, KeyboardInterrupt):  # Ctrl-C reached the workers: stop
                     raise error
                 if isinstance(error, BrokenProcessPool):
-                    broken = True  # every trial of the pool that was in flight lands here
-                    done(trial, Result("failed", reason=f"worker process died ({error})"))
+                    broken = True  # every task of the pool that was in flight lands here
+                    results = [Result("failed", reason=f"worker process died ({error})")] * len(task)
                 elif error is not None:
-                    done(trial, Result("failed", reason=f"{type(error).__name__}: {error}"))
+                    results = [Result("failed", reason=f"{type(error).__name__}: {error}")] * len(task)
                 else:
-                    done(trial, future.result())
+                    results = future.result()
+                for trial, result in zip(task, results):
+                    done(trial, result)
             if broken:
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = None
@@ -129,9 +167,9 @@ def run_local(trials, workers, data, device, done):
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_ray(trials, workers, data, device, done, address=None):
-    """Run trials as Ray tasks (one CPU each) on a local Ray instance with ``workers`` CPUs,
-    or on the cluster at ``address``."""
+def run_ray(tasks, workers, data, device, done, address=None):
+    """Run tasks (lists of trials, ``run_population``) as Ray tasks (one CPU each) on a local
+    Ray instance with ``workers`` CPUs, or on the cluster at ``address``."""
     try:
         import ray
     except ImportError:
@@ -141,17 +179,19 @@ def run_ray(trials, workers, data, device, done, address=None):
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                  log_to_driver=False, runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
     try:
-        task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_population)
         data_ref = ray.put(data)  # one copy in the object store, not one per task
-        running = {task.remote(trial, data_ref, 1, device): trial for trial in trials}
+        running = {remote.remote(task, data_ref, 1, device): task for task in tasks}
         while running:
             ready, _ = ray.wait(list(running), num_returns=1)
-            trial = running.pop(ready[0])
+            task = running.pop(ready[0])
             try:
-                done(trial, ray.get(ready[0]))
+                results = ray.get(ready[0])
             except ray.exceptions.RayError as e:  # the worker died, or the task could not run
-                done(trial, Result("failed", reason=f"ray worker failed ({type(e).__name__}: "
-                                                    f"{str(e).splitlines()[0]})"))
+                results = [Result("failed", reason=f"ray worker failed ({type(e).__name__}: "
+                                                   f"{str(e).splitlines()[0]})")] * len(task)
+            for trial, result in zip(task, results):
+                done(trial, result)
     finally:
         if started:
             ray.shutdown()

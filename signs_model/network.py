@@ -54,7 +54,7 @@ def initialize_parameters(layer_dims, batch_norm_hidden=False):
 
 
 def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
-                        bn_momentum=0.9, keep_prob=1.0, dropout_seed=None):
+                        bn_momentum=0.9, keep_prob=1.0, dropout_seed=None, first_product=None):
     """Forward pass up to the last LINEAR (the softmax is folded into the cost).
 
     Args:
@@ -68,13 +68,18 @@ def forward_propagation(X, parameters, training=False, batch_norm_hidden=False,
         dropout_seed: int64 tensor of shape (2,), needed when keep_prob < 1: the
             masks are a function of it (the trainer passes (tf_seed, step), so a
             resumed run draws the masks an uninterrupted one would).
+        first_product: W1 @ X if it is computed already (``population`` computes
+            the first layer of many networks in one product); X is then not used.
     Returns:
         ZL: (n_y, m) logits.
     """
     L = sum(1 for k in parameters if k.startswith("W"))
     A = X
     for l in range(1, L + 1):
-        Z = tf.matmul(parameters[f"W{l}"], A)
+        if l == 1 and first_product is not None:
+            Z = first_product
+        else:
+            Z = tf.matmul(parameters[f"W{l}"], A)
         if l < L and batch_norm_hidden:
             with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
                 Z = batch_norm(Z, training, momentum=bn_momentum, name=f"bn{l}")

@@ -1,18 +1,20 @@
 """Hyperparameter search as the lecture teaches it: random on the right scale,
 coarse to fine, and many models side by side ("caviar").
 
-Every trial is an ordinary run folder ``OUT/round{r}/trial{i:03d}`` written by
-``train.train``, trained on the training set minus a stratified dev split
-(near-duplicate photos kept on one side, ``data.dev_split``) and judged on dev
-accuracy (never on the test set). Round 0 samples the search space; each zoom
-round samples the same number of trials in the space zoomed around the best
-trials so far. The trials run side by side (``executors``);
-their rows go to ``results.csv`` and ``leaderboard.md`` as each one ends
-(``results``), and the figures are ``plots.plot_dev_accuracy`` and
-``plots.plot_rounds``; ``tensorboard --logdir OUT`` shows them in its HParams
-dashboard (``hparams_summary``). With ``prune``, hopeless trials stop early at
-the rungs of successive halving (``pruning``), their records shared through
-``OUT/rungs.json``.
+Every trial is an ordinary run folder ``OUT/round{r}/trial{i:03d}`` (written by
+``train.train``, or ``population.train_population``), trained on the training
+set minus a stratified dev split (near-duplicate photos kept on one side,
+``data.dev_split``) and judged on dev accuracy (never on the test set). Round 0
+samples the search space; each zoom round samples the same number of trials in
+the space zoomed around the best trials so far. The trials run side by side
+(``executors``); those that share their minibatches train together in one
+graph, at most ``population`` of them (module ``population``; 1 trains each
+trial in a graph of its own). Their rows go to ``results.csv`` and
+``leaderboard.md`` as each one ends (``results``), and the figures are
+``plots.plot_dev_accuracy`` and ``plots.plot_rounds``; ``tensorboard --logdir
+OUT`` shows them in its HParams dashboard (``hparams_summary``). With
+``prune``, hopeless trials stop early at the rungs of successive halving
+(``pruning``), their records shared through ``OUT/rungs.json``.
 
 Running the same search again with the same ``out_dir`` keeps every trial whose
 folder has ``metrics.json`` (or ``stopped.json``: pruned, with or without
@@ -53,6 +55,7 @@ DEFAULT_SPACE = {
     "hidden_units_2": {"scale": "int", "low": 6, "high": 24},
 }
 BACKENDS = executors.BACKENDS
+POPULATION = 16  # trials trained together at most, by default (a memory cap: 1 trains each alone)
 METRICS = ("dev_accuracy", "train_accuracy", "final_cost")  # results.csv's, after the axes
 
 
@@ -80,11 +83,13 @@ def sample_trials(space, trials, seed):
     return space.sample(trials, seed=seed)
 
 
-def check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed):
+def check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed,
+                   population=POPULATION):
     """Refuse impossible search settings with one clear error; returns the space as a SearchSpace."""
     space = _as_space(space)
     check_int("trials", trials)
     check_int("workers", workers)
+    check_int("population", population)
     check_int("zoom_rounds", zoom_rounds, 0)
     check_int("seed", seed, 0)
     if epochs is not None:
@@ -135,7 +140,7 @@ def _name(trial):
 
 def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local", ray_address=None,
          epochs=None, zoom_rounds=0, dev_fraction=0.2, seed=0, final_test=None, base_config=None,
-         device="auto", report=None, prune=None):
+         device="auto", report=None, prune=None, population=POPULATION):
     """Random search on the right scale, coarse to fine, trials in parallel.
 
     Args:
@@ -158,13 +163,19 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         report: called with each finished row (a dict), e.g. to print progress.
         prune: a ``pruning.Asha`` to stop hopeless trials at its rungs (their records
             in ``out_dir/rungs.json``), or None: every trial trains all its epochs.
+        population: the most trials that train together in one graph (those that share
+            minibatch size, epochs, minibatch seed and preprocessing, ``population``);
+            1 trains each in a graph of its own. Their results agree within float32
+            round-off (1e-5 in the costs), so a rerun with another value keeps the
+            finished trials.
     Returns:
         dict with "rows" (one per trial, results.csv's columns; status "ok",
         "pruned", "diverged" or "failed"), "best" (the best ok row, or None), "best_config"
         (its TrainConfig), "rounds" (SearchSpace per round) and "final" (metrics
         of the final run, or None).
     """
-    space = check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed)
+    space = check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed,
+                           population)
     base = base_config if isinstance(base_config, TrainConfig) else TrainConfig.from_dict(base_config or {})
     if epochs is not None and "num_epochs" not in space:
         base = base.replace(num_epochs=epochs)
@@ -199,7 +210,8 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     log = {"seed": seed, "rounds": [], "base_config": base.to_dict(),
            "args": {"trials": trials, "workers": workers, "backend": backend,
                     "ray_address": ray_address, "epochs": epochs, "zoom_rounds": zoom_rounds,
-                    "dev_fraction": dev_fraction, "device": device, "final_test": final_test is not None,
+                    "dev_fraction": dev_fraction, "device": device, "population": population,
+                    "final_test": final_test is not None,
                     "prune": asdict(prune) if prune else None}}
     for r in range(zoom_rounds + 1):
         if r > 0:  # coarse to fine: around the best trials of all rounds so far
@@ -227,7 +239,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
                 todo.append(trial)
         if prune:  # what the trials trained again recorded before must not judge the others
             store.forget([_name(t) for t in todo], split)
-        executors.run(backend, todo, workers, data, device, done, ray_address)
+        executors.run(backend, todo, workers, data, device, done, ray_address, population)
         plot_dev_accuracy(table.rows(), spaces[0], out / "dev_accuracy.png")
         plot_rounds(table.rows(), spaces, out / "rounds.png")
 

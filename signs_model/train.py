@@ -44,6 +44,13 @@ class Stopped(Exception):
         self.metrics = metrics
 
 
+def seeded_network(cfg, n_x, n_y):
+    """``network.create_network`` under the graph-level seed ``cfg.tf_seed``: the initial
+    weights of every run of ``cfg`` (its initializers draw from this seed and nothing else)."""
+    tf.set_random_seed(cfg.tf_seed)
+    return network.create_network(cfg, n_x, n_y)
+
+
 def build_graph(cfg, n_x, n_y, engine=None, m=None):
     """Build the training graph in the current default graph.
 
@@ -56,13 +63,12 @@ def build_graph(cfg, n_x, n_y, engine=None, m=None):
     Returns:
         dict of the tensors and ops the loops need (like CS230's ``model_spec``).
     """
-    tf.set_random_seed(cfg.tf_seed)
     X, Y = network.create_placeholders(n_x, n_y)
     training = tf.placeholder_with_default(False, (), name="training")
     learning_rate = tf.placeholder(tf.float32, (), name="learning_rate")
     # The optimizer step about to be taken (epoch * minibatches per epoch + k): it seeds dropout.
     step = tf.placeholder_with_default(tf.constant(0, tf.int64), (), name="step")
-    parameters = network.create_network(cfg, n_x, n_y)
+    parameters = seeded_network(cfg, n_x, n_y)
 
     def cost_of(X, Y, training, step):
         seed = tf.stack([tf.constant(cfg.tf_seed, tf.int64), step])
@@ -172,25 +178,9 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     (n_x, m), n_y = X_train.shape, Y_train.shape[0]
     session_config = devices.session_config(device, threads)
 
-    costs, history, done = [], [], 0
+    costs, done = [], 0
     if run_dir is not None:
-        run_dir = runs.open_for_writing(run_dir)
-        if resume:
-            old, history, done, costs = runs.load_run(run_dir)
-            for name in (h.name for h in HYPERPARAMETERS.values() if h.frozen):
-                if getattr(cfg, name) != getattr(old, name):
-                    raise SignsError(f"a resumed run cannot change {name} ({getattr(old, name)!r} "
-                                     f"-> {getattr(cfg, name)!r}): the checkpoint holds the old network")
-            if cfg.num_epochs < done:
-                raise SignsError(f"num_epochs must be at least the {done} epochs {run_dir} "
-                                 f"already holds, got {cfg.num_epochs}", argument="num_epochs")
-        elif runs.has_progress(run_dir):
-            raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
-                             f"or choose a new folder")
-        try:
-            runs.start_segment(run_dir, cfg, history, done, engine.name, device, notes)
-        except OSError as e:
-            raise runs.write_failure(run_dir, e, done) from None
+        run_dir, costs, done = open_run(run_dir, cfg, engine.name, device, notes, resume)
     elif resume:
         raise SignsError("resume needs the run folder to continue (run_dir)")
 
@@ -230,6 +220,33 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
             except Exception:  # a full disk must not hide the error that stopped training
                 pass
         sess.close()
+
+
+def open_run(run_dir, cfg, engine, device, notes=None, resume=False):
+    """Open ``run_dir`` for a fresh run (refused if it holds one) or to resume it; write params.json.
+
+    Returns:
+        (run_dir as a Path, costs of the epochs done, epochs done).
+    """
+    costs, history, done = [], [], 0
+    run_dir = runs.open_for_writing(run_dir)
+    if resume:
+        old, history, done, costs = runs.load_run(run_dir)
+        for name in (h.name for h in HYPERPARAMETERS.values() if h.frozen):
+            if getattr(cfg, name) != getattr(old, name):
+                raise SignsError(f"a resumed run cannot change {name} ({getattr(old, name)!r} "
+                                 f"-> {getattr(cfg, name)!r}): the checkpoint holds the old network")
+        if cfg.num_epochs < done:
+            raise SignsError(f"num_epochs must be at least the {done} epochs {run_dir} "
+                             f"already holds, got {cfg.num_epochs}", argument="num_epochs")
+    elif runs.has_progress(run_dir):
+        raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
+                         f"or choose a new folder")
+    try:
+        runs.start_segment(run_dir, cfg, history, done, engine, device, notes)
+    except OSError as e:
+        raise runs.write_failure(run_dir, e, done) from None
+    return run_dir, costs, done
 
 
 def resume_config(run_dir, epochs=None, **changes):
@@ -301,9 +318,7 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run
             minibatch_costs = engine.run_epoch(sess, spec, cfg, epoch, X_train, Y_train,
                                                learning_rate_at(cfg, epoch))
             cost = epoch_cost(minibatch_costs, m, cfg.minibatch_size)
-            if not math.isfinite(cost):
-                raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost: "
-                               f"{_divergence_hint(cfg)}")
+            check_cost(cfg, cost, epoch)
             costs.append(cost)
             bar.set_postfix(cost=f"{cost:.6f}")
             if writer:
@@ -331,6 +346,13 @@ def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run
     parameters = {v.op.name: value for v, value in
                   zip(spec["model_variables"], sess.run(spec["model_variables"]))}
     return {"costs": costs, "metrics": metrics, "parameters": parameters}
+
+
+def check_cost(cfg, cost, epoch):
+    """Raise Diverged if the cost of ``epoch`` is NaN or infinite, saying what to lower."""
+    if not math.isfinite(cost):
+        raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost: "
+                       f"{_divergence_hint(cfg)}")
 
 
 def _divergence_hint(cfg):

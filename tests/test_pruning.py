@@ -154,9 +154,11 @@ def replay(records, rows, asha):
 
 def test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them(run_cli, tmp_path):
     # Seed 1 of the default space, 8 epochs, rungs after 2 and 4 epochs: 3 of 6 trials pruned.
+    # One trial at a time (--population 1), so they reach each rung in their order.
     out = tmp_path / "search"
     args = ["tune", "--trials", 6, "--workers", 1, "--epochs", 8, "--seed", 1, "--out", out,
-            "--device", "cpu", "--prune", "--prune-min-epochs", 2, "--prune-eta", 2]
+            "--device", "cpu", "--prune", "--prune-min-epochs", 2, "--prune-eta", 2,
+            "--population", 1]
     code, stdout, stderr = run_cli(*args)
     assert code == 0, stderr
     rows = read_csv(out / "results.csv")
@@ -186,7 +188,8 @@ def test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them(run_cli, tmp_
     assert read_csv(out / "results.csv") == rows
     assert {p: p.stat().st_mtime_ns for p in files} == files
     assert (out / "rungs.json").read_bytes() == rungs_before
-    # Without --prune too: a pruned trial is a result of this search folder, not unfinished work.
-    code, stdout_plain, _ = run_cli(*args[:-5])
+    # Without --prune too (and with populations): a pruned trial is a result of this search
+    # folder, not unfinished work.
+    code, stdout_plain, _ = run_cli(*args[:-7])
     assert code == 0 and stdout_plain == stdout and read_csv(out / "results.csv") == rows
     assert {p: p.stat().st_mtime_ns for p in files} == files

@@ -157,8 +157,12 @@ def test_rerun_skips_finished_trials_and_redoes_the_unfinished_one(signs, local_
     assert len(seen) == 8
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes  # untouched
     assert victim.is_file() and len(list(victim.parent.glob("events.out.tfevents.*"))) == 1
-    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in before["rows"]]
-    assert [{k: v for k, v in r.items() if k != "seconds"} for r in after["rows"]] == strip
+    strip = [{k: v for k, v in r.items() if k not in ("seconds", "final_cost")} for r in before["rows"]]
+    assert [{k: v for k, v in r.items() if k not in ("seconds", "final_cost")}
+            for r in after["rows"]] == strip
+    # The retrained trial trains alone, no longer in a population: the same cost to float32 round-off.
+    assert [r["final_cost"] for r in after["rows"]] == \
+        pytest.approx([r["final_cost"] for r in before["rows"]], abs=1e-5)
     # A folder trained with another config (here: more epochs) or other data does not count.
     run_dir, notes = str(victim.parent), read_json(victim.parent / "params.json")["notes"]
     config = runs.load_config(run_dir)
@@ -199,6 +203,7 @@ def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
 @pytest.mark.parametrize("args, message", [
     (["--trials", "0"], "trials must be an int >= 1, got 0"),
     (["--workers", "0"], "workers must be an int >= 1, got 0"),
+    (["--population", "0"], "population must be an int >= 1, got 0"),
     (["--dev-fraction", "1.5"], "dev_fraction must be a number in (0, 1), got 1.5"),
     (["--space", "{missing}"], "cannot read search space file"),
     (["--space", "{bad_json}"], "is not valid JSON"),

@@ -19,7 +19,8 @@ def run(args):
     if not args.out:
         raise SignsError("--out DIR is required: the search folder (run again with it to resume)")
     search.check_settings(space, args.trials, args.workers, args.backend, args.epochs,
-                          args.zoom_rounds, args.dev_fraction, args.seed)  # before reading data
+                          args.zoom_rounds, args.dev_fraction, args.seed,
+                          args.population)  # before reading data
     prune = _pruner(args) if args.prune else None
     data = load_signs(args.data_dir)
 
@@ -32,7 +33,7 @@ def run(args):
                          workers=args.workers, backend=args.backend, ray_address=args.ray_address,
                          epochs=args.epochs, zoom_rounds=args.zoom_rounds,
                          dev_fraction=args.dev_fraction, seed=args.seed, device=args.device,
-                         report=report, prune=prune,
+                         report=report, prune=prune, population=args.population,
                          final_test=(data.X_test, data.Y_test) if args.final_test else None)
     best, ok = result["best"], sum(r["status"] == "ok" for r in result["rows"])
     pruned = sum(r["status"] == "pruned" for r in result["rows"])
@@ -59,6 +60,9 @@ def add_parser(sub):
                    "beta1, minibatch_size, hidden_units_1, hidden_units_2)")
     p.add_argument("--trials", type=int, default=20, metavar="N", help="trials per round (default 20)")
     p.add_argument("--workers", type=int, default=1, metavar="W", help="trials at a time (default 1)")
+    p.add_argument("--population", type=int, default=search.POPULATION, metavar="K",
+                   help="trials that share their minibatches train together in one graph, at "
+                        f"most K at a time (default {search.POPULATION}; 1: one graph per trial)")
     p.add_argument("--backend", choices=search.BACKENDS, default="local",
                    help="local: a process pool here (default); ray: Ray tasks")
     p.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster "
