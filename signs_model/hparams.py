@@ -42,10 +42,9 @@ def hyperparameter(name):
     if isinstance(name, str) and _LAYER.fullmatch(name):
         return HYPERPARAMETERS["hidden_units"], True
     h = HYPERPARAMETERS.get(name) if isinstance(name, str) else None
-    if h is None or h.type is tuple:
-        names = [n for n, h in HYPERPARAMETERS.items() if h.type is not tuple]
-        raise SignsError(f"unknown hyperparameter {name!r}; expected one of {names} or "
-                         f"hidden_units_<k> (the size of hidden layer k)")
+    if h is None:
+        raise SignsError(f"unknown hyperparameter {name!r}; expected one of "
+                         f"{list(HYPERPARAMETERS)} or hidden_units_<k> (the size of hidden layer k)")
     return h, False
 
 
@@ -54,6 +53,8 @@ def config_changes(trial):
     changes = {k: v for k, v in trial.items() if not _LAYER.fullmatch(k)}
     layers = sorted((int(m.group(1)), k) for k in trial if (m := _LAYER.fullmatch(k)))
     if layers:
+        if "hidden_units" in trial:
+            raise SignsError("a search samples either hidden_units or hidden_units_<k>, not both")
         if [i for i, _ in layers] != list(range(1, len(layers) + 1)):
             raise SignsError(f"hidden layer sizes must be numbered hidden_units_1 .. "
                              f"hidden_units_K without gaps, got {[k for _, k in layers]}")
@@ -109,11 +110,12 @@ class Param:
                 raise SignsError(f"{n}: choice scale needs a non-empty list of values, got {self.values!r}")
             for v in self.values:
                 _check_value(n, v, "each choice value")
-            self.values = [int(v) for v in self.values] if integer else list(self.values)
+            self.values = [tuple(int(x) for x in v) if h.type is tuple and not item
+                           else int(v) if integer else v for v in self.values]
             return
         if self.values is not None:
             raise SignsError(f"{n}: {self.scale} scale takes 'low' and 'high', not 'values'")
-        if h.type in (bool, str):
+        if h.type in (bool, str) or (h.type is tuple and not item):  # a layer list: conv_channels
             raise SignsError(f"{n}: must use the choice scale, got {self.scale!r}")
         if integer and self.scale != "int":
             raise SignsError(f"{n}: takes integers, use the int or choice scale, got {self.scale!r}")
@@ -140,7 +142,8 @@ class Param:
     def to_dict(self):
         """The JSON form: ``{"scale", "low", "high"}`` or ``{"scale": "choice", "values"}``."""
         if self.scale == "choice":
-            return {"scale": "choice", "values": list(self.values)}
+            return {"scale": "choice", "values": [list(v) if isinstance(v, tuple) else v
+                                                  for v in self.values]}
         return {"scale": self.scale, "low": self.low, "high": self.high}
 
 

@@ -42,8 +42,8 @@ def write_experiment(out_dir, space):
     for name, p in space.items():
         info = api_pb2.HParamInfo(name=name, description=f"{p.scale} scale")
         if p.scale == "choice":
-            info.type = _data_type(p.values[0])
-            info.domain_discrete.extend(p.values)  # a protobuf ListValue takes Python values
+            info.type = _data_type(_shown(p.values[0]))
+            info.domain_discrete.extend(map(_shown, p.values))  # a ListValue takes Python values
         else:
             info.type = api_pb2.DATA_TYPE_FLOAT64
             info.domain_interval.min_value, info.domain_interval.max_value = p.low, p.high
@@ -64,12 +64,17 @@ def write_trial(run_dir, params, status, metrics):
         the Path of the events file written.
     """
     epochs = metrics.get("epochs") or 0
-    summaries = [(hp.session_start_pb(hparams=params), 0)]
+    summaries = [(hp.session_start_pb(hparams={k: _shown(v) for k, v in params.items()}), 0)]
     summaries += [(_scalar(tag, metrics[tag]), epochs) for tag in METRICS
                   if metrics.get(tag) is not None]
     ended = api_pb2.STATUS_SUCCESS if status in _ENDED else api_pb2.STATUS_FAILURE
     summaries.append((hp.session_end_pb(ended), epochs))
     return _write(Path(run_dir) / FOLDER, summaries)
+
+
+def _shown(value):
+    """A value as HParams takes it: a layer list (conv_channels) as text, "16-32-64" or "none"."""
+    return ("-".join(map(str, value)) or "none") if isinstance(value, tuple) else value
 
 
 def _data_type(value):

@@ -14,7 +14,11 @@ trial in a graph of its own). Their rows go to ``results.csv`` and
 ``plots.plot_dev_accuracy`` and ``plots.plot_rounds``; ``tensorboard --logdir
 OUT`` shows them in its HParams dashboard (``hparams_summary``). With
 ``prune``, hopeless trials stop early at the rungs of successive halving
-(``pruning``), their records shared through ``OUT/rungs.json``.
+(``pruning``), their records shared through ``OUT/rungs.json``. One trial's dev
+accuracy is one draw of its seeds: with ``final_seeds``, the best few trials
+are trained again with other seeds (``OUT/finalists/``) and the best mean wins.
+With ``final_test``, the winner and the base config are each trained once on
+the whole training set and scored on the test set (``OUT/final``, ``OUT/baseline``).
 
 Running the same search again with the same ``out_dir`` keeps every trial whose
 folder has ``metrics.json`` (or ``stopped.json``: pruned, with or without
@@ -84,10 +88,12 @@ def sample_trials(space, trials, seed):
 
 
 def check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed,
-                   population=POPULATION):
+                   population=POPULATION, finalists=1, final_seeds=1):
     """Refuse impossible search settings with one clear error; returns the space as a SearchSpace."""
     space = _as_space(space)
     check_int("trials", trials)
+    check_int("finalists", finalists)
+    check_int("final_seeds", final_seeds)
     check_int("workers", workers)
     check_int("population", population)
     check_int("zoom_rounds", zoom_rounds, 0)
@@ -140,7 +146,7 @@ def _name(trial):
 
 def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local", ray_address=None,
          epochs=None, zoom_rounds=0, dev_fraction=0.2, seed=0, final_test=None, base_config=None,
-         device="auto", report=None, prune=None, population=POPULATION):
+         device="auto", report=None, prune=None, population=POPULATION, finalists=1, final_seeds=1):
     """Random search on the right scale, coarse to fine, trials in parallel.
 
     Args:
@@ -157,7 +163,14 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         seed: round r samples with seed + r; trial k's configuration does not depend
             on ``trials`` (a rerun with more trials keeps the finished ones).
         final_test: (X_test, Y_test): retrain the best config on all of X_train
-            into ``out_dir/final`` and measure test accuracy once.
+            into ``out_dir/final`` and measure test accuracy once; the base config
+            (the course's default, with the same epochs) is trained the same way
+            into ``out_dir/baseline``, so the search's pick has something to beat.
+        finalists, final_seeds: before picking the best, train the ``finalists``
+            best trials again with ``final_seeds - 1`` other seeds each (minibatch
+            order, initial weights and dropout: ``OUT/finalists/``), on the same
+            split, and pick the one with the best mean dev accuracy over its seeds
+            (a diverged or failed seed counts 0): one lucky trial no longer wins.
         base_config: TrainConfig or dict for what the space does not sample.
         device: "auto", "cpu" or "gpu", for every trial.
         report: called with each finished row (a dict), e.g. to print progress.
@@ -171,11 +184,12 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     Returns:
         dict with "rows" (one per trial, results.csv's columns; status "ok",
         "pruned", "diverged" or "failed"), "best" (the best ok row, or None), "best_config"
-        (its TrainConfig), "rounds" (SearchSpace per round) and "final" (metrics
-        of the final run, or None).
+        (its TrainConfig), "rounds" (SearchSpace per round), "finalists" (run_dir,
+        dev_accuracies and mean_dev_accuracy of each, best first; empty with one
+        seed), "final" and "baseline" (metrics of those runs, or None).
     """
     space = check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed,
-                           population)
+                           population, finalists, final_seeds)
     base = base_config if isinstance(base_config, TrainConfig) else TrainConfig.from_dict(base_config or {})
     if epochs is not None and "num_epochs" not in space:
         base = base.replace(num_epochs=epochs)
@@ -243,22 +257,75 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
         plot_dev_accuracy(table.rows(), spaces[0], out / "dev_accuracy.png")
         plot_rounds(table.rows(), spaces, out / "rounds.png")
 
-    ok = [row for row in table.rows() if row["status"] == "ok"]
-    log["best"] = best = max(ok, key=lambda row: (row["dev_accuracy"], -row["final_cost"]), default=None)
+    ok = sorted((row for row in table.rows() if row["status"] == "ok"),
+                key=lambda row: (row["dev_accuracy"], -row["final_cost"]), reverse=True)
+    log["finalists"] = reseeded = []
+    if final_seeds > 1 and ok:  # the best few again with other seeds; the best mean wins
+        log["finalists"] = reseeded = _reseed(
+            [planned[row["round"], row["trial"]] for row in ok[:finalists]], ok, final_seeds,
+            out / "finalists", lambda todo, done: executors.run(
+                backend, todo, workers, data, device, done, ray_address, population))
+        ok = [next(row for row in ok if row["run_dir"] == f["run_dir"]) for f in reseeded]
+    log["best"] = best = ok[0] if ok else None
     best_config = planned[best["round"], best["trial"]].config if best else None
-    log["final"] = final = None
+    log["final"] = log["baseline"] = final = baseline = None
     if final_test is not None:
         if best is None:
             raise SignsError("every trial diverged or failed; there is no best configuration "
                              "to retrain")
-        final_dir = str(out / "final")
-        notes = {"search": {"final": best["run_dir"], "m_train": X_train.shape[1]}}
-        log["final"] = final = _finished(final_dir, best_config, notes)
-        if final is None:  # the one look at the test set, on the full training set
-            shutil.rmtree(final_dir, ignore_errors=True)
-            log["final"] = final = train.train(
-                best_config, X_train, Y_train, {"train": (X_train, Y_train), "test": tuple(final_test)},
-                run_dir=final_dir, device=device, progress=False, notes=notes)["metrics"]
+        sets = {"train": (X_train, Y_train), "test": tuple(final_test)}
+        # The one look at the test set, on the full training set: the pick, and the default.
+        log["final"] = final = _train_once(out / "final", best_config, X_train, Y_train, sets, device,
+                                           {"search": {"final": best["run_dir"],
+                                                       "m_train": X_train.shape[1]}})
+        log["baseline"] = baseline = _train_once(out / "baseline", base, X_train, Y_train, sets, device,
+                                                 {"search": {"baseline": "base config",
+                                                             "m_train": X_train.shape[1]}})
     write_json(out / "search.json", log)
     return {"rows": table.rows(), "best": best, "best_config": best_config, "rounds": spaces,
-            "final": final}
+            "finalists": reseeded, "final": final, "baseline": baseline}
+
+
+def _train_once(run_dir, config, X_train, Y_train, eval_sets, device, notes):
+    """The metrics of ``config`` trained into ``run_dir`` (kept from an earlier run if it
+    finished there with the same config and notes)."""
+    metrics = _finished(run_dir, config, notes)
+    if metrics is None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        metrics = train.train(config, X_train, Y_train, eval_sets, run_dir=str(run_dir),
+                              device=device, progress=False, notes=notes)["metrics"]
+    return metrics
+
+
+def _reseed(trials, rows, seeds, folder, run):
+    """Train ``trials`` again with seeds 1 .. seeds-1 added to theirs, into ``folder``.
+
+    Args:
+        rows: the search's rows (each trial's first dev accuracy); run(todo, done): the executor.
+    Returns:
+        one dict per trial: run_dir, dev_accuracies (its own first), mean_dev_accuracy;
+        best mean first (ties: the better single trial first).
+    """
+    again, accuracies, mine = [], {}, {}
+    for trial in trials:
+        for k in range(1, seeds):
+            config = trial.config.replace(seed=trial.config.seed + k, tf_seed=trial.config.tf_seed + k)
+            t = Trial(trial.round, trial.index, trial.params, config,
+                      str(folder / f"{_name(trial).replace('/', '-')}-seed{k}"),
+                      {**trial.notes, "reseed": {"of": _name(trial), "k": k}})
+            mine.setdefault(_name(trial), []).append(t.run_dir)
+            ended = _ended(t.run_dir, t.config, t.notes)
+            if ended is not None:
+                accuracies[t.run_dir] = ended.metrics.get("dev_accuracy")
+            else:
+                shutil.rmtree(t.run_dir, ignore_errors=True)
+                again.append(t)
+    run(again, lambda t, result: accuracies.__setitem__(
+        t.run_dir, result.metrics.get("dev_accuracy") if result.status == "ok" else None))
+    first = {row["run_dir"]: row["dev_accuracy"] for row in rows}
+    table = []
+    for name, dirs in mine.items():
+        found = [first[name]] + [accuracies.get(d) or 0.0 for d in dirs]
+        table.append({"run_dir": name, "dev_accuracies": found,
+                      "mean_dev_accuracy": sum(found) / len(found)})
+    return sorted(table, key=lambda f: f["mean_dev_accuracy"], reverse=True)  # stable: ties keep rank

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from signs_model.errors import SignsError
-from signs_model.hparams import Param, SearchSpace
+from signs_model.config import TrainConfig
+from signs_model.hparams import Param, SearchSpace, config_changes
 
 LECTURE = {
     "learning_rate": {"scale": "log", "low": 1e-4, "high": 1},
@@ -324,11 +325,39 @@ def test_log_scale_refuses_zero_even_where_the_name_allows_it(name):
     assert log.to_dict() == {name: {"scale": "log", "low": 1e-3, "high": 0.1}}
 
 
-@pytest.mark.parametrize("name", ["dropout", "hidden_units", "hidden_units_0", "hidden_units_01",
+@pytest.mark.parametrize("name", ["dropout", "hidden_units_0", "hidden_units_01",
                                   "hidden_units_x", "Learning_rate"])
 def test_refuses_unknown_hyperparameter(name):
     with pytest.raises(SignsError, match=name):
         SearchSpace.from_dict({name: {"scale": "linear", "low": 0.1, "high": 1}})
+
+
+def test_a_layer_list_axis_chooses_whole_architectures():
+    space = SearchSpace.from_dict({"conv_channels": {"scale": "choice", "values": [[], [8, 16]]},
+                                   "hidden_units": {"scale": "choice", "values": [[25, 12], [64]]}})
+    assert space["conv_channels"].values == [(), (8, 16)]
+    assert space.to_dict()["conv_channels"] == {"scale": "choice", "values": [[], [8, 16]]}
+    assert SearchSpace.from_dict(json.loads(json.dumps(space.to_dict()))).to_dict() == space.to_dict()
+    trials = space.sample(40, seed=0)
+    assert {t["conv_channels"] for t in trials} == {(), (8, 16)}
+    assert {t["hidden_units"] for t in trials} == {(25, 12), (64,)}
+    cfg = TrainConfig().replace(**config_changes(trials[0]))
+    assert (cfg.conv_channels, cfg.hidden_units) == (trials[0]["conv_channels"], trials[0]["hidden_units"])
+
+
+@pytest.mark.parametrize("name, spec, needle", [
+    ("conv_channels", {"scale": "int", "low": 1, "high": 3}, "conv_channels: must use the choice scale"),
+    ("hidden_units", {"scale": "choice", "values": [[]]}, "hidden_units: each choice value must be"),
+    ("conv_channels", {"scale": "choice", "values": [[8, 0]]}, "conv_channels: each choice value"),
+])
+def test_a_layer_list_axis_refuses_other_scales_and_bad_lists(name, spec, needle):
+    with pytest.raises(SignsError, match=f"^{needle}"):
+        SearchSpace.from_dict({name: spec})
+
+
+def test_hidden_units_and_its_items_are_not_sampled_together():
+    with pytest.raises(SignsError, match="either hidden_units or hidden_units_<k>, not both"):
+        config_changes({"hidden_units": (5,), "hidden_units_1": 4})
 
 
 def test_accepts_any_hidden_layer_index():

@@ -85,3 +85,13 @@ def test_a_search_writes_the_experiment_and_one_session_per_trial(signs, tmp_pat
             {k: float(v) if k in space else v for k, v in row.items()}, space))
         assert found["scalars"]["dev_accuracy"] == (2, pytest.approx(float(row["dev_accuracy"])))
         assert found["session_end_info"].status == api_pb2.STATUS_SUCCESS
+
+
+def test_a_layer_list_axis_shows_as_text(tmp_path):
+    space = SearchSpace.from_dict({"conv_channels": {"scale": "choice", "values": [[], [8, 16]]}})
+    hparams_summary.write_experiment(tmp_path, space)
+    (info,) = read_events(tmp_path)["experiment"].hparam_infos
+    assert info.type == api_pb2.DATA_TYPE_STRING
+    assert [v.string_value for v in info.domain_discrete.values] == ["none", "8-16"]
+    hparams_summary.write_trial(tmp_path, {"conv_channels": (8, 16)}, "ok", {"dev_accuracy": 0.5})
+    assert values(read_events(tmp_path / "hparams")["session_start_info"]) == {"conv_channels": "8-16"}

@@ -256,3 +256,44 @@ def test_cli_end_to_end_with_final_test(data_dir, tmp_path):
     assert params["learning_rate"] == best["learning_rate"]
     assert params["hidden_units"] == [best["hidden_units_1"], best["hidden_units_2"]]
     assert len(read_rows(out)) == 2
+
+
+def test_finalists_are_trained_again_with_other_seeds_and_picked_by_their_mean(signs, tmp_path):
+    X, Y = signs.X_train[:, ::6], signs.Y_train[:, ::6]
+    test = (signs.X_test[:, ::4], signs.Y_test[:, ::4])
+    out = tmp_path / "search"
+
+    def search_once():
+        return search.tune(search.DEFAULT_SPACE, X, Y, out, trials=4, epochs=3, seed=2,
+                           finalists=2, final_seeds=3, final_test=test, device="cpu")
+
+    result = search_once()
+    ok = sorted((r for r in result["rows"] if r["status"] == "ok"),
+                key=lambda r: (r["dev_accuracy"], -r["final_cost"]), reverse=True)
+    finalists = result["finalists"]
+    assert sorted(f["run_dir"] for f in finalists) == sorted(r["run_dir"] for r in ok[:2])
+    for f in finalists:
+        name = f["run_dir"].replace("/", "-")
+        again = [read_json(out / "finalists" / f"{name}-seed{k}" / "metrics.json")["dev_accuracy"]
+                 for k in (1, 2)]
+        first = next(r["dev_accuracy"] for r in ok if r["run_dir"] == f["run_dir"])
+        assert f["dev_accuracies"] == [first, *again]
+        assert f["mean_dev_accuracy"] == pytest.approx(sum(f["dev_accuracies"]) / 3)
+        trial = runs.load_config(out / f["run_dir"])
+        seeded = runs.load_config(out / "finalists" / f"{name}-seed2")
+        assert seeded == trial.replace(seed=trial.seed + 2, tf_seed=trial.tf_seed + 2)
+    assert finalists[0]["mean_dev_accuracy"] >= finalists[1]["mean_dev_accuracy"]
+    assert result["best"]["run_dir"] == finalists[0]["run_dir"]
+    assert runs.load_config(out / "final") == runs.load_config(out / finalists[0]["run_dir"])
+    assert runs.load_config(out / "baseline") == TrainConfig(num_epochs=3)
+    assert result["baseline"]["test_accuracy"] == \
+        read_json(out / "baseline" / "metrics.json")["test_accuracy"]
+    log = read_json(out / "search.json")
+    assert log["finalists"] == finalists and log["baseline"] == result["baseline"]
+
+    # A rerun trains nothing again and picks the same.
+    files = {p: p.stat().st_mtime_ns for p in out.glob("*/*/metrics.json")}
+    files.update({p: p.stat().st_mtime_ns for p in out.glob("*/metrics.json")})
+    again = search_once()
+    assert again["finalists"] == finalists and again["final"] == result["final"]
+    assert {p: p.stat().st_mtime_ns for p in files} == files

@@ -20,7 +20,7 @@ def run(args):
         raise SignsError("--out DIR is required: the search folder (run again with it to resume)")
     search.check_settings(space, args.trials, args.workers, args.backend, args.epochs,
                           args.zoom_rounds, args.dev_fraction, args.seed,
-                          args.population)  # before reading data
+                          args.population, args.finalists, args.final_seeds)  # before reading data
     prune = _pruner(args) if args.prune else None
     data = load_signs(args.data_dir)
 
@@ -34,6 +34,7 @@ def run(args):
                          epochs=args.epochs, zoom_rounds=args.zoom_rounds,
                          dev_fraction=args.dev_fraction, seed=args.seed, device=args.device,
                          report=report, prune=prune, population=args.population,
+                         finalists=args.finalists, final_seeds=args.final_seeds,
                          final_test=(data.X_test, data.Y_test) if args.final_test else None)
     best, ok = result["best"], sum(r["status"] == "ok" for r in result["rows"])
     pruned = sum(r["status"] == "pruned" for r in result["rows"])
@@ -42,9 +43,14 @@ def run(args):
     if best is not None:
         print(f"best: {best['run_dir']} dev accuracy {best['dev_accuracy']:.4f} "
               + json.dumps(search.row_params(best, space)))
+    for f in result["finalists"]:
+        print(f"finalist {f['run_dir']}: mean dev accuracy {f['mean_dev_accuracy']:.4f} over "
+              f"{len(f['dev_accuracies'])} seeds ({', '.join(f'{a:.4f}' for a in f['dev_accuracies'])})")
     if result["final"] is not None:
         print(f"Test Accuracy: {result['final']['test_accuracy']:.6f} "
               f"(best config retrained on the full training set: {Path(args.out) / 'final'})")
+        print(f"Test Accuracy: {result['baseline']['test_accuracy']:.6f} "
+              f"(the default config, same epochs: {Path(args.out) / 'baseline'})")
 
 
 def _pruner(args):
@@ -70,6 +76,11 @@ def add_parser(sub):
     p.add_argument("--epochs", type=int, help="num_epochs of every trial (unless the space samples it)")
     p.add_argument("--zoom-rounds", type=int, default=0, metavar="R",
                    help="coarse to fine: R more rounds in the space zoomed around the best trials")
+    p.add_argument("--finalists", type=int, default=1, metavar="N",
+                   help="train the N best trials again with other seeds and pick by their mean "
+                        "dev accuracy (with --final-seeds; default 1)")
+    p.add_argument("--final-seeds", type=int, default=1, metavar="S",
+                   help="seeds per finalist, its own included (default 1: pick the best trial)")
     p.add_argument("--prune", action="store_true", help="stop hopeless trials early (ASHA): "
                    "at each rung, only the top 1/eta of the trials that reached it go on")
     defaults = pruning.Asha()
