@@ -297,3 +297,18 @@ def test_finalists_are_trained_again_with_other_seeds_and_picked_by_their_mean(s
     again = search_once()
     assert again["finalists"] == finalists and again["final"] == result["final"]
     assert {p: p.stat().st_mtime_ns for p in files} == files
+
+
+def test_a_search_over_architectures_resumes_and_records_them(signs, tmp_path):
+    X, Y = signs.X_train[:, ::8], signs.Y_train[:, ::8]
+    space = {"conv_channels": {"scale": "choice", "values": [[], [4]]},
+             "hidden_units": {"scale": "choice", "values": [[6], [8, 5]]}}
+    first = search.tune(space, X, Y, tmp_path, trials=4, epochs=1, seed=3, device="cpu")
+    assert {r["conv_channels"] for r in first["rows"]} == {(), (4,)}
+    for row in first["rows"]:
+        cfg = runs.load_config(tmp_path / row["run_dir"])
+        assert (cfg.conv_channels, cfg.hidden_units) == (row["conv_channels"], row["hidden_units"])
+    files = {p: p.stat().st_mtime_ns for p in tmp_path.glob("round0/*/metrics.json")}
+    again = search.tune(space, X, Y, tmp_path, trials=4, epochs=1, seed=3, device="cpu")
+    assert again["rows"] == first["rows"]
+    assert {p: p.stat().st_mtime_ns for p in files} == files
