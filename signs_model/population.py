@@ -222,8 +222,9 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
         eval_sets: {"train": (X, Y), "dev": (X, Y), ...}: each trial's accuracies,
             reported as ``<name>_accuracy`` (and to TensorBoard).
         run_dirs: one new folder per config (see ``runs``), or None for none. Each
-            gets one checkpoint, after its last epoch (a search starts unfinished
-            trials again, so checkpoints along the way would not be used).
+            gets one checkpoint, after its last epoch or where its hook stopped it
+            (a search starts unfinished trials again, so checkpoints along the way
+            would not be used).
         device, eval_every, progress, threads: as for ``train.train``.
         notes: one dict per config, stored in its params.json (None: none).
         on_epoch: one hook per config (or None), called as ``train.train`` calls its
@@ -274,8 +275,9 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
                 ENGINE.load_data(sess, spec, X_train, Y_train)
                 trials.run_segment(sess, spec, live, X_train, Y_train, eval_sets, eval_every,
                                    progress)
-                for k, values in zip(live, sess.run(spec["state"])):
-                    state[k] = values
+                if trials.live() and trials.epoch < cfgs[0].num_epochs:  # another segment
+                    for k, values in zip(live, sess.run(spec["state"])):
+                        state[k] = values
         return list(trials.ended)
     finally:
         for writer in writers:
