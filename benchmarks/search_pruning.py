@@ -7,7 +7,7 @@ own folder under ``--out``: every trial trained to the end, then with
 do not depend on how busy the machine is; wall time does (the load average
 is printed with it).
 
-    .venv/bin/python benchmarks/search_pruning.py --out /tmp/prune_bench
+    .venv/bin/python benchmarks/search_pruning.py --out /tmp/prune_bench [--population 16]
 
 Prints a table, then one JSON line with the numbers.
 """
@@ -27,7 +27,8 @@ def measure(data, out, prune, args):
     """Wall seconds, epochs trained, best dev accuracy and statuses of one search."""
     t0 = time.perf_counter()
     result = tune(default_space(), data.X_train, data.Y_train, out, trials=args.trials,
-                  workers=args.workers, epochs=args.epochs, seed=args.seed, device="cpu", prune=prune)
+                  workers=args.workers, epochs=args.epochs, seed=args.seed, device="cpu", prune=prune,
+                  population=args.population)
     wall = time.perf_counter() - t0
     rows = result["rows"]
     epochs = sum(runs.read_stopped(Path(out) / r["run_dir"])["metrics"]["epochs"]
@@ -43,6 +44,8 @@ def main():
     p.add_argument("--epochs", type=int, default=300)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--population", type=int, default=1,
+                   help="trials trained together (default 1: one graph per trial, as in the README)")
     p.add_argument("--min-epochs", type=int, default=Asha().min_epochs)
     p.add_argument("--eta", type=int, default=Asha().eta)
     p.add_argument("--out", required=True, help="a new folder: one search folder per variant in it")
@@ -54,6 +57,7 @@ def main():
                (("plain", None), ("pruned", Asha(args.min_epochs, args.eta)))]
     load_after = os.getloadavg()[0]
     print(f"default space, {args.trials} trials x {args.epochs} epochs, {args.workers} worker(s), "
+          f"population {args.population}, "
           f"seed {args.seed}, {os.cpu_count()} CPUs; ASHA min_epochs {args.min_epochs}, eta {args.eta}; "
           f"load average {load_before:.2f} before / {load_after:.2f} after")
     print(f"{'pruning':>8} {'wall s':>7} {'epochs trained':>15} {'best dev':>9}  statuses")
