@@ -27,11 +27,13 @@ START_S = 300  # worker processes import TensorFlow and build a graph before a t
 GONE_S = 30    # after the parent dies, its workers must be gone within this
 
 
-def start_tune(tmp_path, space, trials, workers, seed, data_dir):
-    """``signs tune`` on ``space`` in a subprocess (its output goes to files, not to a pipe)."""
+def start_tune(tmp_path, space, trials, workers, seed, data_dir, population=1):
+    """``signs tune`` on ``space`` in a subprocess (its output goes to files, not to a pipe),
+    by default one graph per trial (``--population 1``): each trial a task of its own."""
     (tmp_path / "space.json").write_text(json.dumps(space))
     args = [sys.executable, "-m", "signs_model.cli", "tune", "--space", str(tmp_path / "space.json"),
             "--trials", str(trials), "--workers", str(workers), "--seed", str(seed),
+            "--population", str(population),
             "--out", str(tmp_path / "search"), "--data-dir", str(data_dir), "--device", "cpu"]
     with open(tmp_path / "stdout.txt", "w") as out, open(tmp_path / "stderr.txt", "w") as err:
         return subprocess.Popen(args, stdout=out, stderr=err)
@@ -87,10 +89,11 @@ def trial(tmp_path, k):
     return tmp_path / "search" / "round0" / f"trial{k:03d}"
 
 
-def test_kill_9_of_the_search_ends_its_worker_processes(tmp_path, data_dir):
+@pytest.mark.parametrize("population, tasks", [(1, 2), (2, 1)])  # a worker per trial, or both in one
+def test_kill_9_of_the_search_ends_its_worker_processes(tmp_path, data_dir, population, tasks):
     # Two trials that would train for hours: only the parent's death can end them in time.
     proc = start_tune(tmp_path, {"num_epochs": {"scale": "choice", "values": [100000]}},
-                      trials=2, workers=2, seed=0, data_dir=data_dir)
+                      trials=2, workers=2, seed=0, data_dir=data_dir, population=population)
     try:
         # Both trials have started training: the workers are past their initializer.
         wait_for(lambda: all((trial(tmp_path, k) / "params.json").is_file() for k in (0, 1))
@@ -102,7 +105,7 @@ def test_kill_9_of_the_search_ends_its_worker_processes(tmp_path, data_dir):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert len(workers) == 2
+    assert len(workers) == tasks
     assert left == [], f"workers {left} still running {GONE_S} s after kill -9 of their search"
 
 
