@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import train
 from .errors import SignsError
 from .population import populations, train_population
-from .results import Result, attempt
+from .results import Result, attempt, ended_by
 
 BACKENDS = ("local", "ray")
 _DATA = None  # (X_train, Y_train, X_dev, Y_dev), sent once to each local worker process
@@ -73,9 +73,7 @@ def run_population(trials, data=None, threads=None, device="auto"):
     if together.status != "ok":
         return [together] * len(trials)
     share = round(together.seconds / len(trials), 3)
-    return [Result("diverged", reason=str(o), seconds=share) if isinstance(o, train.Diverged)
-            else Result("pruned", o.metrics, str(o), o.metrics["seconds"])
-            if isinstance(o, train.Stopped)
+    return [ended_by(o, share) if isinstance(o, Exception)
             else Result("ok", o["metrics"], seconds=o["metrics"]["seconds"]) for o in outcomes]
 
 

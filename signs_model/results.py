@@ -88,14 +88,19 @@ def attempt(run):
     t0 = time.perf_counter()
     try:
         metrics = run()
-    except train.Stopped as e:
-        return Result("pruned", e.metrics, str(e), e.metrics.get("seconds"))
-    except train.Diverged as e:
-        return Result("diverged", reason=str(e), seconds=round(time.perf_counter() - t0, 3))
     except Exception as e:
-        return Result("failed", reason=f"{type(e).__name__}: {e}".splitlines()[0],
-                      seconds=round(time.perf_counter() - t0, 3))
+        return ended_by(e, round(time.perf_counter() - t0, 3))
     return Result("ok", metrics, seconds=metrics.get("seconds", round(time.perf_counter() - t0, 3)))
+
+
+def ended_by(error, seconds):
+    """The Result of a run that ended with ``error`` after ``seconds``: pruned
+    (train.Stopped, with its own count), diverged (train.Diverged) or failed."""
+    if isinstance(error, train.Stopped):
+        return Result("pruned", error.metrics, str(error), error.metrics.get("seconds"))
+    if isinstance(error, train.Diverged):
+        return Result("diverged", reason=str(error), seconds=seconds)
+    return Result("failed", reason=f"{type(error).__name__}: {error}".splitlines()[0], seconds=seconds)
 
 
 def status_text(row):
