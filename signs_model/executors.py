@@ -1,9 +1,10 @@
 """Running trials side by side ("caviar"): in worker processes here, or as Ray tasks.
 
-``run`` groups the trials into populations (``population.populations``: trials
-that share their minibatches train together in one graph), and each executor
-runs one population per task and calls ``done(trial, result)`` in this process
-for each of its trials as the task ends, whatever order the tasks end in:
+``run`` takes tasks, each a list of trials that train together in one graph
+(``grouped`` makes them from a list: ``population.populations``), from a list
+or from an iterator that hands out the next task when a worker is free (a
+search claiming trials from its study), and calls ``done(trial, result)`` in
+this process for each trial of a task as it ends, whatever order they end in:
 
 * ``run_local``: a ``spawn`` process pool on this machine. The data is sent
   once to each worker. Workers die with the process that started them, even
@@ -30,6 +31,7 @@ from .population import populations, train_population
 from .results import Result, attempt, ended_by
 
 BACKENDS = ("local", "ray")
+CHECKPOINT_EVERY = 20  # epochs between a trial's checkpoints: a retried trial resumes from the last
 _DATA = None  # (X_train, Y_train, X_dev, Y_dev), sent once to each local worker process
 
 
@@ -47,7 +49,8 @@ def run_trial(trial, data=None, threads=None, device="auto"):
     return attempt(lambda: train.train(
         trial.config, X, Y, {"train": (X, Y), "dev": (X_dev, Y_dev)}, run_dir=trial.run_dir,
         device=device, progress=False, threads=threads, notes=trial.notes,
-        on_epoch=trial.on_epoch)["metrics"])
+        on_epoch=trial.on_epoch, resume=trial.resume,
+        checkpoint_every=CHECKPOINT_EVERY)["metrics"])
 
 
 def run_population(trials, data=None, threads=None, device="auto"):
@@ -66,7 +69,8 @@ def run_population(trials, data=None, threads=None, device="auto"):
         outcomes.extend(train_population(
             [t.config for t in trials], X, Y, {"train": (X, Y), "dev": (X_dev, Y_dev)},
             [t.run_dir for t in trials], device=device, progress=False, threads=threads,
-            notes=[t.notes for t in trials], on_epoch=[t.on_epoch for t in trials]))
+            notes=[t.notes for t in trials], on_epoch=[t.on_epoch for t in trials],
+            checkpoint_every=CHECKPOINT_EVERY))
         return {}
 
     together = attempt(train_all)
@@ -77,20 +81,26 @@ def run_population(trials, data=None, threads=None, device="auto"):
             else Result("ok", o["metrics"], seconds=o["metrics"]["seconds"]) for o in outcomes]
 
 
-def run(backend, trials, workers, data, device, done, ray_address=None, population=1):
-    """Run ``trials`` with the named backend ("local" or "ray"), ``workers`` tasks at a time,
-    each task a population of at most ``population`` trials (1: one trial per task)."""
+def grouped(trials, population=1):
+    """``trials`` as tasks: those that share their minibatches together, at most ``population``
+    a task (1: one trial a task); a trial that resumes trains alone."""
+    fresh = [t for t in trials if not t.resume]
+    order = {id(t): i for i, t in enumerate(trials)}
+    return sorted([[fresh[i] for i in group]
+                   for group in populations([t.config for t in fresh], population)]
+                  + [[t] for t in trials if t.resume], key=lambda task: order[id(task[0])])
+
+
+def run(backend, tasks, workers, data, device, done, ray_address=None):
+    """Run ``tasks`` (lists of trials; a list, or an iterator asked when a worker is free)
+    with the named backend ("local" or "ray"), ``workers`` tasks at a time."""
     if backend not in BACKENDS:
         raise SignsError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}",
                          argument="backend")
-    if not trials:
-        return
-    tasks = [[trials[i] for i in group]
-             for group in populations([t.config for t in trials], population)]
     if backend == "ray":
-        run_ray(tasks, workers, data, device, done, ray_address)
+        run_ray(iter(tasks), workers, data, device, done, ray_address)
     else:
-        run_local(tasks, workers, data, device, done)
+        run_local(iter(tasks), workers, data, device, done)
 
 
 def _init_worker(data, parent_pid):
@@ -127,20 +137,28 @@ def _exit_with_parent(parent_pid):
 
 
 def run_local(tasks, workers, data, device, done):
-    """Run tasks (lists of trials, ``run_population``) on a spawn process pool, at most
-    ``workers`` at a time; a broken pool is replaced."""
+    """Run tasks (an iterator of lists of trials, ``run_population``) on a spawn process pool,
+    at most ``workers`` at a time; a broken pool is replaced."""
     threads = 1 if workers > 1 else None  # side by side, one thread each beats oversubscribing
-    todo, running, pool = list(tasks), {}, None
+    retry, running, pool, more = [], {}, None, True
     try:
-        while todo or running:
+        while True:
+            while more and len(running) + len(retry) < workers:
+                task = next(tasks, None)
+                if task is None:
+                    more = False
+                else:
+                    retry.append(task)
+            if not retry and not running:
+                break
             if pool is None:
                 pool = ProcessPoolExecutor(max_workers=workers,
                                            mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_init_worker, initargs=(data, os.getpid()))
             try:
-                while todo and len(running) < workers:
-                    running[pool.submit(run_population, todo[0], None, threads, device)] = todo[0]
-                    todo.pop(0)
+                while retry:
+                    running[pool.submit(run_population, retry[0], None, threads, device)] = retry[0]
+                    retry.pop(0)
             except BrokenProcessPool:
                 pass  # a worker died while idle: what is running reports it, then a new pool
             broken = not running
@@ -150,7 +168,7 @@ def run_local(tasks, workers, data, device, done):
                     raise error
                 if isinstance(error, BrokenProcessPool):
                     broken = True  # every task of the pool that was in flight lands here
-                    results = [Result("failed", reason=f"worker process died ({error})")] * len(task)
+                    results = [Result("failed", reason=f"worker process died ({error})", lost=True)] * len(task)
                 elif error is not None:
                     results = [Result("failed", reason=f"{type(error).__name__}: {error}")] * len(task)
                 else:
@@ -166,8 +184,8 @@ def run_local(tasks, workers, data, device, done):
 
 
 def run_ray(tasks, workers, data, device, done, address=None):
-    """Run tasks (lists of trials, ``run_population``) as Ray tasks (one CPU each) on a local
-    Ray instance with ``workers`` CPUs, or on the cluster at ``address``."""
+    """Run tasks (an iterator of lists of trials, ``run_population``) as Ray tasks (one CPU
+    each), at most ``workers`` at a time, on a local Ray instance or the cluster at ``address``."""
     try:
         import ray
     except ImportError:
@@ -179,15 +197,23 @@ def run_ray(tasks, workers, data, device, done, address=None):
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(run_population)
         data_ref = ray.put(data)  # one copy in the object store, not one per task
-        running = {remote.remote(task, data_ref, 1, device): task for task in tasks}
-        while running:
+        running, more = {}, True
+        while True:
+            while more and len(running) < workers:
+                task = next(tasks, None)
+                if task is None:
+                    more = False
+                else:
+                    running[remote.remote(task, data_ref, 1, device)] = task
+            if not running:
+                break
             ready, _ = ray.wait(list(running), num_returns=1)
             task = running.pop(ready[0])
             try:
                 results = ray.get(ready[0])
             except ray.exceptions.RayError as e:  # the worker died, or the task could not run
                 results = [Result("failed", reason=f"ray worker failed ({type(e).__name__}: "
-                                                   f"{str(e).splitlines()[0]})")] * len(task)
+                                                   f"{str(e).splitlines()[0]})", lost=True)] * len(task)
             for trial, result in zip(task, results):
                 done(trial, result)
     finally:

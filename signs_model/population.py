@@ -46,6 +46,7 @@ Example:
 """
 import math
 import time
+from pathlib import Path
 
 import tensorflow.compat.v1 as tf
 from tqdm.auto import tqdm
@@ -213,7 +214,8 @@ def build_graph(cfgs, n_x, n_y, m):
 
 
 def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, device="auto",
-                     eval_every=50, progress=True, threads=None, notes=None, on_epoch=None):
+                     eval_every=50, progress=True, threads=None, notes=None, on_epoch=None,
+                     checkpoint_every=0):
     """Train the networks of ``cfgs`` together; each trial writes its own run folder.
 
     Args:
@@ -222,9 +224,9 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
         eval_sets: {"train": (X, Y), "dev": (X, Y), ...}: each trial's accuracies,
             reported as ``<name>_accuracy`` (and to TensorBoard).
         run_dirs: one new folder per config (see ``runs``), or None for none. Each
-            gets one checkpoint, after its last epoch or where its hook stopped it
-            (a search starts unfinished trials again, so checkpoints along the way
-            would not be used).
+            gets a checkpoint after its last epoch or where its hook stopped it, and
+            every ``checkpoint_every`` epochs (0: none along the way), which
+            ``train.train(resume=True)`` continues.
         device, eval_every, progress, threads: as for ``train.train``.
         notes: one dict per config, stored in its params.json (None: none).
         on_epoch: one hook per config (or None), called as ``train.train`` calls its
@@ -250,6 +252,7 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
         raise SignsError(f"run_dirs, notes and on_epoch must hold one entry per config ({K}), got "
                          f"{len(run_dirs)}, {len(notes)} and {len(hooks)}", argument="run_dirs")
     check_int("eval_every", eval_every, 0)
+    check_int("checkpoint_every", checkpoint_every, 0)
     eval_sets = dict(eval_sets or {})
     train.check_inputs(cfgs[0], X_train, Y_train, eval_sets)
     (n_x, m), n_y = X_train.shape, Y_train.shape[0]
@@ -259,7 +262,7 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
     run_dirs = [None if d is None else train.open_run(d, cfg, NAME, device, note)[0]
                 for d, cfg, note in zip(run_dirs, cfgs, notes)]
     writers = [tf.summary.FileWriter(str(d)) if d else None for d in run_dirs]
-    trials = _Trials(cfgs, run_dirs, writers, hooks, devices.describe(device))
+    trials = _Trials(cfgs, run_dirs, writers, hooks, devices.describe(device), checkpoint_every)
     try:
         while trials.live() and trials.epoch < cfgs[0].num_epochs:
             # A segment: the live trials in one graph, until a hook stops one (or the end).
@@ -291,9 +294,9 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
 class _Trials:
     """The population's bookkeeping across segments: each trial's costs, metrics and fate."""
 
-    def __init__(self, cfgs, run_dirs, writers, hooks, device):
+    def __init__(self, cfgs, run_dirs, writers, hooks, device, checkpoint_every=0):
         self.cfgs, self.run_dirs, self.writers, self.hooks = cfgs, run_dirs, writers, hooks
-        self.device = device
+        self.device, self.checkpoint_every = device, checkpoint_every
         self.costs = [[] for _ in cfgs]
         self.metrics = [{} for _ in cfgs]
         self.ended = [None] * len(cfgs)  # train.Diverged or train.Stopped, or a finished result
@@ -351,6 +354,10 @@ class _Trials:
                         stopped.append((i, k, reason))
             self.seconds += time.perf_counter() - t0
             t0 = time.perf_counter()
+            if self.checkpoint_every and not last and self.epoch % self.checkpoint_every == 0:
+                for i, k in enumerate(live):
+                    if self.ended[k] is None and all(k != s[1] for s in stopped):
+                        self._write(sess, spec, i, k, self.epoch, lambda run_dir: None)
             for i, k, reason in stopped:
                 self._stop(sess, spec, i, k, f"stopped after {epoch + 1} epochs: {reason}")
             if stopped or not self.live():
@@ -377,10 +384,14 @@ class _Trials:
             return
         prefixes = [""] * len(spec["save"])
         prefixes[i] = f"{runs.checkpoint_prefix(run_dir)}-{epochs}"
+        before = runs.latest_checkpoint(run_dir)
         try:
             runs.write_costs(run_dir, self.costs[k])
             sess.run(spec["save"][i], {spec["checkpoint_prefix"]: prefixes})
             saved = epochs
+            if before is not None and before[1] != epochs:  # only the newest is kept
+                for old in Path(before[0]).parent.glob(Path(before[0]).name + ".*"):
+                    old.unlink(missing_ok=True)
             end(run_dir)
         except (OSError, tf.errors.OpError) as e:
             raise runs.write_failure(run_dir, e, saved) from None

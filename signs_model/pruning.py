@@ -1,40 +1,34 @@
-"""Stopping the hopeless trials early: asynchronous successive halving (ASHA).
+"""Stopping the hopeless trials early: asynchronous successive halving (ASHA), as Optuna keeps it.
 
 A trial is judged at a few *rungs*, the epoch counts ``min_epochs * eta**k``
 short of its budget. At a rung it goes on only if its dev accuracy is among
-the top ``1/eta`` of the accuracies trials have recorded at that rung so far,
-its own included (ties go on); the first ``eta`` trials to reach a rung all go
-on (with fewer than ``eta``, "the top 1/eta" would be nobody). Asynchronous: a
-trial decides with what is recorded when it gets there and waits for no one,
-so the trials that run first are judged more leniently than later ones (Li et
-al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020).
+the top ``1/eta`` of the accuracies that trials recorded at that rung so far,
+its own included (Li et al., "A System for Massively Parallel Hyperparameter
+Tuning", MLSys 2020). The records and the decision are Optuna's
+``SuccessiveHalvingPruner`` on the search's study, so every process and
+machine of a search judges against everything any of them recorded. One
+difference from the paper: while fewer than ``eta`` trials have reached a
+rung, Optuna lets a trial go on only if it is the best there so far.
 
-* ``Asha``: the rungs and the decision alone (pure: a trial's accuracy and the
-  others' at that rung), for any trainer, e.g. one that trains many trials in
-  one graph and asks after each epoch.
-* ``RungStore``: a search's records, one JSON file in its folder changed
-  under an exclusive ``fcntl`` lock, so trials in separate worker processes see
-  each other's. Ray tasks share it on one machine only: on a cluster the
-  folder would have to be on a filesystem whose locks hold across nodes.
-* ``RungHook``: what a trial's ``train.train(on_epoch=...)`` calls.
+* ``Asha``: the settings, the rungs, and the Optuna pruner they make.
+* ``Reporter``: what a trial's ``train.train(on_epoch=...)`` calls: it reports
+  the dev accuracy to the study every ``REPORT_EVERY`` epochs and at each rung,
+  and at a rung asks the pruner whether to stop. It is sent to worker
+  processes and opens the study there once per process.
 
 Example:
     >>> asha = Asha(min_epochs=10, eta=3)
     >>> asha.rungs(300)
     [10, 30, 90, 270]
-    >>> asha.decide(0.5, [0.9, 0.2])                  # among the first 3 at the rung: goes on
-    True
-    >>> asha.decide(0.5, [0.9, 0.8, 0.2, 0.1, 0.3])   # 6 there: only the best 2 go on
-    False
+    >>> asha.rungs(10)
+    []
 """
-import fcntl
-import json
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import check_int
-from .files import write_json
+
+REPORT_EVERY = 5  # epochs between the dev accuracies a trial reports (its curve in the dashboard)
+_OPEN = {}  # (storage URL, study name, Asha) -> study, opened once per worker process
 
 
 @dataclass(frozen=True)
@@ -64,88 +58,47 @@ class Asha:
         """True if a trial is judged after ``epochs`` epochs (given it trains on past them)."""
         return epochs in self.rungs(epochs + 1)
 
-    def cutoff(self, accuracies):
-        """The accuracy a trial needs to go on from a rung where ``accuracies`` are recorded
-        (its own included): the (n // eta)-th best of the n; None while n <= eta (all go on)."""
-        if len(accuracies) <= self.eta:
-            return None
-        return sorted(accuracies, reverse=True)[len(accuracies) // self.eta - 1]
-
-    def decide(self, accuracy, others):
-        """Go on (True) or stop (False): ``accuracy`` is the trial's at a rung, ``others``
-        what the other trials recorded there before it."""
-        cutoff = self.cutoff([accuracy, *others])
-        return cutoff is None or accuracy >= cutoff
+    def pruner(self):
+        """Optuna's asynchronous successive halving with these settings."""
+        import optuna
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=self.min_epochs, reduction_factor=self.eta, min_early_stopping_rate=0)
 
 
 @dataclass(frozen=True)
-class RungStore:
-    """The dev accuracies trials recorded at each rung, in one JSON file shared by processes.
-
-    The file holds ``{"data": ..., "rungs": {"20": {"round0/trial003": 0.61, ...}}}``:
-    ``data`` says what the trials were judged on. Every change reads it, changes it
-    and writes it back whole (``files.write_json``) under an exclusive lock on a
-    ``.lock`` file beside it.
-    """
-    path: Path
-
-    @contextmanager
-    def _change(self):
-        with open(Path(self.path).with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on kill -9
-            records = self.read()
-            yield records
-            write_json(self.path, records)
-
-    def read(self):
-        """The records as stored (``rungs`` keyed by the rung's epochs as a str); empty if none yet."""
-        try:
-            with open(self.path) as f:
-                return json.load(f)
-        except FileNotFoundError:
-            return {"data": None, "rungs": {}}
-
-    def record(self, rung, trial, accuracy):
-        """Record ``trial``'s accuracy at ``rung``; returns the other trials' accuracies there."""
-        with self._change() as records:
-            at_rung = records["rungs"].setdefault(str(rung), {})
-            others = [v for k, v in at_rung.items() if k != trial]
-            at_rung[trial] = accuracy
-        return others
-
-    def forget(self, trials, data):
-        """Drop the records of ``trials`` (they train again from scratch), or all of them if
-        they were judged on other ``data`` than this (a JSON-able description of it)."""
-        with self._change() as records:
-            if records["data"] != data:
-                records.update(data=data, rungs={})
-            for at_rung in records["rungs"].values():
-                for trial in trials:
-                    at_rung.pop(trial, None)
-
-
-@dataclass(frozen=True)
-class RungHook:
-    """A trial's ``on_epoch`` for ``train.train``: at each rung, record its dev accuracy in
-    the store and stop it if ``asha`` says so.
+class Reporter:
+    """A trial's ``on_epoch`` for ``train.train``: report to the study, stop where pruned.
 
     Args:
-        asha: Asha; store: RungStore of the search.
-        trial: the trial's name in the records (its run folder within the search).
+        storage_url, study_name: the search's study; trial_id: the trial's id in it.
+        asha: Asha, or None to report without pruning.
     """
-    asha: Asha
-    store: RungStore
-    trial: str
+    storage_url: str
+    study_name: str
+    trial_id: int
+    asha: Asha = None
+
+    def _trial(self):
+        import optuna
+        from .study import open_storage
+
+        key = (self.storage_url, self.study_name, self.asha)
+        if key not in _OPEN:
+            _OPEN[key] = optuna.load_study(
+                study_name=self.study_name, storage=open_storage(self.storage_url, heartbeat=False),
+                sampler=optuna.samplers.RandomSampler(),
+                pruner=self.asha.pruner() if self.asha else optuna.pruners.NopPruner())
+        return optuna.Trial(_OPEN[key], self.trial_id)
 
     def __call__(self, epochs, accuracy):
         """``accuracy(name)``: the trial's current accuracy on eval set ``name``.
         Returns why it stops (a str), or None to go on."""
-        if not self.asha.is_rung(epochs):
+        rung = self.asha is not None and self.asha.is_rung(epochs)
+        if not rung and epochs % REPORT_EVERY:
             return None
-        mine = accuracy("dev")
-        others = self.store.record(epochs, self.trial, mine)
-        if self.asha.decide(mine, others):
-            return None
-        n = len(others) + 1
-        return (f"not in the top {n // self.asha.eta} of the {n} trials at this rung "
-                f"(needed dev accuracy {self.asha.cutoff([mine, *others]):.4f})")
+        trial, mine = self._trial(), accuracy("dev")
+        trial.report(mine, epochs)
+        if rung and trial.should_prune():
+            return (f"dev accuracy {mine:.4f} not in the top 1/{self.asha.eta} of the trials "
+                    f"that reached this rung")
+        return None

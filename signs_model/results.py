@@ -48,7 +48,9 @@ class Trial:
         config: the TrainConfig it trains with (None if ``params`` made no valid one).
         run_dir: its run folder (a str: it travels to worker processes).
         notes: stored in its params.json (the dev split it is judged on).
-        on_epoch: the hook ``train.train`` calls after each epoch (``pruning.RungHook``), or None.
+        on_epoch: the hook ``train.train`` calls after each epoch (``pruning.Reporter``), or None.
+        resume: continue the run in ``run_dir`` from its last checkpoint (a retried trial).
+        trial_id: its trial's id in the search's study (None outside a search).
     """
     round: int
     index: int
@@ -57,17 +59,21 @@ class Trial:
     run_dir: str = None
     notes: dict = field(default_factory=dict)
     on_epoch: object = None
+    resume: bool = False
+    trial_id: int = None
 
 
 @dataclass
 class Result:
     """How one run ended: a status from STATUSES, its metrics (empty unless ok), why not ok,
     and the seconds it took (an ok run's own count, metrics["seconds"], so a finished run
-    read back from its folder gives the same row)."""
+    read back from its folder gives the same row); ``lost``: the process that trained it
+    died (a search trains it again)."""
     status: str
     metrics: dict = field(default_factory=dict)
     reason: str = ""
     seconds: float = None
+    lost: bool = False
 
     def row(self, metric_names, missing=None):
         """The table columns of this result: each metric (``missing`` where the run has
@@ -128,17 +134,25 @@ class ResultsTable:
         """The rows so far, ordered by key (the order they were added, unless keys were given)."""
         return [self._rows[k] for k in sorted(self._rows)]
 
+    def reset(self, rows, key):
+        """Replace every row by ``rows`` (keyed by ``key(row)``) and rewrite the files once."""
+        self._rows = {key(row): row for row in rows}
+        self._write()
+
     def add(self, row, key=None):
         """Add (or, with the key of an earlier row, replace) a row and rewrite the files."""
         self._rows[len(self._rows) if key is None else key] = row
+        self._write()
+        if self.report:
+            self.report(row)
+        return row
+
+    def _write(self):
         if self.path is not None:
             write_csv(self.path, self.columns, ([r[c] for c in self.columns] for r in self.rows()))
             if self.markdown is not None:
                 md_path, render = self.markdown
                 atomic_write_bytes(md_path, render(self.rows()).encode())
-        if self.report:
-            self.report(row)
-        return row
 
 
 def leaderboard(rows, names):

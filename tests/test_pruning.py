@@ -1,93 +1,13 @@
-"""Pruning (ASHA): decisions on hand-made curves, the rung store shared by processes, the
-trainer's on_epoch hook, and a pruned search recorded, resumed and reported by the CLI."""
-import multiprocessing
-
+"""Pruning: the trainer's on_epoch hook, bad settings, and a pruned search (Optuna's successive
+halving on the study) recorded, resumed and reported by the CLI. The decisions on hand-made
+curves are in test_study.py."""
+import optuna
 import pytest
 
-from signs_model import pruning, runs, train
+from signs_model import pruning, runs, study, train
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
-from signs_model.files import read_csv, read_json
-
-# Dev accuracy after 2, 4 and 8 epochs; the trials reach each rung in this order, one at a time.
-CURVES = {"A": [0.30, 0.50, 0.70], "B": [0.20, 0.40, 0.60], "C": [0.10, 0.90, 0.90],
-          "D": [0.40, 0.45, 0.80], "E": [0.25, 0.60, 0.65], "F": [0.35, 0.55, 0.50],
-          "G": [0.30, 0.40, 0.90]}
-# By hand, eta = 2 (after the first 2 at a rung, the top n // 2 of the n there go on, ties too):
-# rung 2:  A, B first two; C 0.10 < 0.30 (best 1 of 3); D 0.40 >= 0.30 (2nd of 4);
-#          E 0.25 < 0.30 (2nd of 5); F 0.35 >= 0.30 (3rd of 6); G 0.30 >= 0.30 (3rd of 7: a tie).
-# rung 4:  A, B first two; D 0.45 < 0.50 (best of A .50, B .40, D); F 0.55 >= 0.50 (2nd of 4);
-#          G 0.40 < 0.50 (2nd of 5).
-# rung 8:  A, B first two; F 0.50 < 0.70 (best of A .70, B .60, F).
-STOPPED_AT = {"A": None, "B": None, "C": 2, "D": 4, "E": 2, "F": 8, "G": 4}
-ASHA = pruning.Asha(min_epochs=2, eta=2)
-
-
-def test_rungs_are_min_epochs_times_powers_of_eta_short_of_the_budget():
-    assert ASHA.rungs(10) == [2, 4, 8] and ASHA.rungs(8) == [2, 4] and ASHA.rungs(2) == []
-    assert pruning.Asha().rungs(300) == [20, 60, 180]
-    assert [e for e in range(1, 20) if ASHA.is_rung(e)] == [2, 4, 8, 16]
-
-
-def test_decisions_on_hand_made_curves():
-    recorded, stopped_at = {2: [], 4: [], 8: []}, {}
-    for trial, curve in CURVES.items():
-        stopped_at[trial] = None
-        for rung, accuracy in zip(ASHA.rungs(10), curve):
-            go_on = ASHA.decide(accuracy, recorded[rung])
-            recorded[rung].append(accuracy)  # a stopped trial's accuracy counts for later ones
-            if not go_on:
-                stopped_at[trial] = rung
-                break
-    assert stopped_at == STOPPED_AT
-
-
-def test_the_hook_and_the_store_make_the_same_decisions(tmp_path):
-    store = pruning.RungStore(tmp_path / "rungs.json")
-    stopped_at, reasons = {}, {}
-    for trial, curve in CURVES.items():
-        hook, stopped_at[trial] = pruning.RungHook(ASHA, store, trial), None
-        accuracies = iter(curve)
-        for epochs in range(1, 10):  # train.train calls it after every epoch but the last
-            reason = hook(epochs, lambda name: next(accuracies))
-            if reason:
-                stopped_at[trial], reasons[trial] = epochs, reason
-                break
-    assert stopped_at == STOPPED_AT
-    assert reasons["C"] == "not in the top 1 of the 3 trials at this rung (needed dev accuracy 0.3000)"
-    assert reasons["F"] == "not in the top 1 of the 3 trials at this rung (needed dev accuracy 0.7000)"
-    records = read_json(tmp_path / "rungs.json")["rungs"]
-    assert records["4"] == {"A": 0.5, "B": 0.4, "D": 0.45, "F": 0.55, "G": 0.4}
-
-
-def test_forget_drops_trials_and_everything_judged_on_other_data(tmp_path):
-    store = pruning.RungStore(tmp_path / "rungs.json")
-    store.forget([], {"seed": 0})
-    for trial in "ABC":
-        store.record(2, trial, 0.5)
-    store.forget(["B"], {"seed": 0})
-    assert store.read() == {"data": {"seed": 0}, "rungs": {"2": {"A": 0.5, "C": 0.5}}}
-    store.forget([], {"seed": 1})
-    assert store.read() == {"data": {"seed": 1}, "rungs": {}}
-
-
-def _record_many(path, worker):
-    store = pruning.RungStore(path)
-    for k in range(25):
-        store.record(20, f"w{worker}/t{k}", k / 25)
-
-
-def test_the_store_keeps_every_record_of_processes_writing_at_once(tmp_path):
-    # Each record reads the file, adds one entry and writes it back: without the lock,
-    # processes writing at once would lose each other's entries.
-    fork = multiprocessing.get_context("fork")  # the children only use files, not TensorFlow
-    procs = [fork.Process(target=_record_many, args=(tmp_path / "rungs.json", w)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0] * 4
-    assert len(pruning.RungStore(tmp_path / "rungs.json").read()["rungs"]["20"]) == 100
+from signs_model.files import read_csv
 
 
 @pytest.mark.parametrize("kw, message", [({"min_epochs": 0}, "min_epochs must be an int >= 1, got 0"),
@@ -137,23 +57,30 @@ def test_cli_bad_prune_settings_exit_2_with_one_line(run_cli, tmp_path, flag, va
     assert not (tmp_path / "out").exists()
 
 
-def replay(records, rows, asha):
-    """Where each trial should have stopped, given the rung records of a search run one trial
-    at a time (so the trials reached each rung in their order)."""
+def promoted(value, others, eta):
+    """Optuna's rule at a rung: among the n values there (its own too), at least the
+    (n // eta)-th best, or the best while n < eta."""
+    ranked = sorted([value, *others], reverse=True)
+    return value >= ranked[max(len(ranked) // eta - 1, 0)]
+
+
+def replay(trials, eta):
+    """Where each trial should have stopped, given the values the study recorded at each rung
+    (``completed_rung_<i>``) by trials that ran one at a time, in their numbers' order."""
     expected = {}
-    for row in rows:
-        expected[row["run_dir"]] = None
-        for rung in sorted(map(int, records)):
-            before = [v for name, v in records[str(rung)].items() if name < row["run_dir"]]
-            if row["run_dir"] in records[str(rung)] and \
-                    not asha.decide(records[str(rung)][row["run_dir"]], before):
-                expected[row["run_dir"]] = rung
+    for t in trials:
+        expected[t.user_attrs["run_dir"]] = None
+        for i, rung in enumerate((2, 4)):
+            key = f"completed_rung_{i}"
+            before = [u.system_attrs[key] for u in trials if u.number < t.number and key in u.system_attrs]
+            if key in t.system_attrs and not promoted(t.system_attrs[key], before, eta):
+                expected[t.user_attrs["run_dir"]] = rung
                 break
     return expected
 
 
 def test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them(run_cli, tmp_path):
-    # Seed 1 of the default space, 8 epochs, rungs after 2 and 4 epochs: 3 of 6 trials pruned.
+    # Seed 1 of the default space, 8 epochs, rungs after 2 and 4 epochs.
     # One trial at a time (--population 1), so they reach each rung in their order.
     out = tmp_path / "search"
     args = ["tune", "--trials", 6, "--workers", 1, "--epochs", 8, "--seed", 1, "--out", out,
@@ -165,31 +92,31 @@ def test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them(run_cli, tmp_
     pruned = [r for r in rows if r["status"] == "pruned"]
     assert pruned and len(pruned) < len(rows)
     assert f"{len(rows) - len(pruned)} of 6 trials finished ({len(pruned)} pruned)" in stdout
-    asha, records = pruning.Asha(2, 2), read_json(out / "rungs.json")["rungs"]
+    trials = optuna.load_study(study_name="search", storage=study.open_storage(
+        study.default_storage(out), heartbeat=False)).get_trials()
     stopped_at = {r["run_dir"]: int(r["reason"].split()[2]) if r["status"] == "pruned" else None
                   for r in rows}
-    assert stopped_at == replay(records, rows, asha)
+    assert stopped_at == replay(trials, 2)
     for r in pruned:
         run = out / r["run_dir"]
-        assert r["reason"].startswith(f"stopped after {stopped_at[r['run_dir']]} epochs: not in the top")
+        assert r["reason"].startswith(f"stopped after {stopped_at[r['run_dir']]} epochs: dev accuracy")
         assert f"{r['run_dir']}: pruned dev accuracy {float(r['dev_accuracy']):.4f} stopped after" in stderr
         assert not (run / "metrics.json").exists() and r["train_accuracy"] == ""
         stopped = runs.read_stopped(run)
         assert stopped["reason"] == r["reason"] and stopped["metrics"]["epochs"] == stopped_at[r["run_dir"]]
         assert len(read_csv(run / "costs.csv")) == stopped_at[r["run_dir"]]
         assert float(r["dev_accuracy"]) == stopped["metrics"]["dev_accuracy"]
+        t = next(t for t in trials if t.user_attrs["run_dir"] == r["run_dir"])
+        assert t.state.name == "PRUNED" and max(t.intermediate_values) == stopped_at[r["run_dir"]]
     assert "| pruned: stopped after" in (out / "leaderboard.md").read_text()
 
-    # The rerun trains nothing: pruned trials stay pruned, finished ones finished, records kept.
+    # The rerun trains nothing: pruned trials stay pruned, finished ones finished.
     files = {p: p.stat().st_mtime_ns for p in out.glob("round0/trial*/*.*")}
-    rungs_before = (out / "rungs.json").read_bytes()
     code, stdout_again, _ = run_cli(*args)
     assert code == 0 and stdout_again == stdout
     assert read_csv(out / "results.csv") == rows
     assert {p: p.stat().st_mtime_ns for p in files} == files
-    assert (out / "rungs.json").read_bytes() == rungs_before
-    # Without --prune too (and with populations): a pruned trial is a result of this search
-    # folder, not unfinished work.
+    # Without --prune too (and with populations): a pruned trial is a result of this search.
     code, stdout_plain, _ = run_cli(*args[:-7])
     assert code == 0 and stdout_plain == stdout and read_csv(out / "results.csv") == rows
     assert {p: p.stat().st_mtime_ns for p in files} == files

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from signs_model import runs, search
+from signs_model import runs, search, study_trials
 from signs_model.files import read_csv, read_json
 from signs_model.hparams import SearchSpace
 
@@ -109,16 +109,16 @@ def test_kill_9_of_the_search_ends_its_worker_processes(tmp_path, data_dir, popu
     assert left == [], f"workers {left} still running {GONE_S} s after kill -9 of their search"
 
 
-def test_rerun_after_kill_9_keeps_finished_trials_and_retrains_the_cut_one(tmp_path, data_dir):
+def test_rerun_after_kill_9_keeps_finished_trials_and_resumes_the_cut_one(tmp_path, data_dir):
     # One worker; seed 23 draws num_epochs 2, 100, 2: trial 0 finishes, trial 1 is cut by
-    # the kill, trial 2 has not started.
+    # the kill after its first checkpoint, trial 2 has not started.
     space = {"num_epochs": {"scale": "choice", "values": [2, 100]}}
     assert [t["num_epochs"] for t in SearchSpace.from_dict(space).sample(3, seed=23)] == \
         [2, 100, 2]
     proc = start_tune(tmp_path, space, trials=3, workers=1, seed=23, data_dir=data_dir)
     try:
-        wait_for(lambda: (trial(tmp_path, 1) / "params.json").is_file() or proc.poll() is not None,
-                 START_S, "trial 1 to start")
+        wait_for(lambda: list((trial(tmp_path, 1) / "checkpoints").glob("*-20.index"))
+                 or proc.poll() is not None, START_S, "trial 1's first checkpoint")
         assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()[-2000:]
         workers, left = kill_9(proc)
     finally:
@@ -133,9 +133,9 @@ def test_rerun_after_kill_9_keeps_finished_trials_and_retrains_the_cut_one(tmp_p
     assert not (cut / "metrics.json").exists() and not trial(tmp_path, 2).exists()
     # A folder without metrics.json is not a finished trial, and neither is a torn one.
     notes, config = read_json(cut / "params.json")["notes"], runs.load_config(cut)
-    assert search._finished(str(cut), config, notes) is None
+    assert study_trials.finished(str(cut), config, notes) is None
     (cut / "metrics.json").write_text('{"dev_accuracy": 0.9')
-    assert search._finished(str(cut), config, notes) is None
+    assert study_trials.finished(str(cut), config, notes) is None
 
     rerun = start_tune(tmp_path, space, trials=3, workers=1, seed=23, data_dir=data_dir)
     try:
@@ -149,10 +149,11 @@ def test_rerun_after_kill_9_keeps_finished_trials_and_retrains_the_cut_one(tmp_p
     assert [(r["run_dir"], r["num_epochs"], r["status"]) for r in rows] == \
         [("round0/trial000", "2", "ok"), ("round0/trial001", "100", "ok"), ("round0/trial002", "2", "ok")]
     assert float(rows[0]["dev_accuracy"]) == read_json(kept)["dev_accuracy"]
-    # The cut trial was trained again from scratch: one segment, all its epochs, one event file.
-    assert len(read_json(cut / "params.json")["history"]) == 1
+    # The study failed the cut attempt once its heartbeat stopped, and the rerun resumed it from
+    # its last checkpoint: a second segment, all its epochs.
+    history = read_json(cut / "params.json")["history"]
+    assert len(history) == 2 and history[1]["start_epoch"] >= 20
     assert len(read_csv(cut / "costs.csv")) == 100 and read_json(cut / "metrics.json")["epochs"] == 100
-    assert len(list(cut.glob("events.out.tfevents.*"))) == 1
     assert "3 of 3 trials finished" in (tmp_path / "stdout.txt").read_text()
 
 

@@ -3,7 +3,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import pruning, search
+from .. import pruning, search, study
 from ..data import load_signs
 from ..errors import SignsError
 from ..hparams import SearchSpace
@@ -18,10 +18,10 @@ def run(args):
         return
     if not args.out:
         raise SignsError("--out DIR is required: the search folder (run again with it to resume)")
-    search.check_settings(space, args.trials, args.workers, args.backend, args.epochs,
-                          args.zoom_rounds, args.dev_fraction, args.seed,
-                          args.population, args.finalists, args.final_seeds)  # before reading data
     prune = _pruner(args) if args.prune else None
+    search.check_settings(space, args.trials, args.workers, args.backend, args.epochs,
+                          args.zoom_rounds, args.dev_fraction, args.seed, args.population,
+                          args.finalists, args.final_seeds, prune, args.sampler)  # before the data
     data = load_signs(args.data_dir)
 
     def report(row):
@@ -35,11 +35,16 @@ def run(args):
                          dev_fraction=args.dev_fraction, seed=args.seed, device=args.device,
                          report=report, prune=prune, population=args.population,
                          finalists=args.finalists, final_seeds=args.final_seeds,
-                         final_test=(data.X_test, data.Y_test) if args.final_test else None)
+                         final_test=(data.X_test, data.Y_test) if args.final_test else None,
+                         storage=args.storage, study_name=args.study, sampler=args.sampler)
     best, ok = result["best"], sum(r["status"] == "ok" for r in result["rows"])
     pruned = sum(r["status"] == "pruned" for r in result["rows"])
     print(f"{ok} of {len(result['rows'])} trials finished{f' ({pruned} pruned)' if pruned else ''}; "
           f"results: {Path(args.out) / 'results.csv'}")
+    if result["rows"] and not ok + pruned:
+        print("signs: error: every trial failed (see the reasons above and in results.csv)",
+              file=sys.stderr)
+        return 1
     if best is not None:
         print(f"best: {best['run_dir']} dev accuracy {best['dev_accuracy']:.4f} "
               + json.dumps(search.row_params(best, space)))
@@ -81,14 +86,22 @@ def add_parser(sub):
                         "dev accuracy (with --final-seeds; default 1)")
     p.add_argument("--final-seeds", type=int, default=1, metavar="S",
                    help="seeds per finalist, its own included (default 1: pick the best trial)")
-    p.add_argument("--prune", action="store_true", help="stop hopeless trials early (ASHA): "
-                   "at each rung, only the top 1/eta of the trials that reached it go on")
+    p.add_argument("--prune", action="store_true", help="stop hopeless trials early (Optuna's "
+                   "asynchronous successive halving): at each rung, only the top 1/eta of the "
+                   "trials that reached it go on")
     defaults = pruning.Asha()
     p.add_argument("--prune-min-epochs", type=int, default=defaults.min_epochs, metavar="E",
                    help=f"the first rung, in epochs (default {defaults.min_epochs}); then E*eta, "
                    f"E*eta^2, ...")
     p.add_argument("--prune-eta", type=int, default=defaults.eta, metavar="ETA",
                    help=f"keep the top 1/ETA at each rung (default {defaults.eta})")
+    p.add_argument("--storage", metavar="URL", help="the study database, shared by every process "
+                   "of the search: sqlite:///FILE or postgresql://USER:PASSWORD@HOST:PORT/DB "
+                   "(default: sqlite:///OUT/study.db)")
+    p.add_argument("--study", metavar="NAME", help="the study's name in --storage "
+                   "(default: the name of the --out folder)")
+    p.add_argument("--sampler", choices=study.SAMPLERS, default="random",
+                   help="random: the lecture's, each axis on its scale (default); tpe: Optuna's TPE")
     p.add_argument("--dev-fraction", type=float, default=0.2,
                    help="share of the training set held out to judge trials (default 0.2)")
     p.add_argument("--out", metavar="DIR", help="search folder (the same DIR resumes)")
