@@ -10,13 +10,11 @@ given another storage URL; either one can be served::
 Optuna and optuna-dashboard are imported when a dashboard starts, not with the package.
 """
 import errno
-import re
 import socket
 from pathlib import Path
 
+from . import study
 from .errors import SignsError, check_int
-
-STUDY_FILE = "study.db"  # the SQLite study a search writes in its folder by default
 
 
 def storage_url(target):
@@ -35,69 +33,31 @@ def storage_url(target):
     text = str(target)
     if "://" in text:
         return text
-    db = Path(text) / STUDY_FILE
+    db = Path(text) / study.STUDY_FILE
     if not db.is_file():
         raise SignsError(f"no study in {text} (expected {db}: run signs tune --out {text} first)")
     return f"sqlite:///{db.resolve()}"
 
 
-def _shown(url):
-    """``url`` with its password (``user:PASSWORD@``) as ``***``, for messages."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-
-
-def _first_line(e):
-    """The first line of the driver's message (SQLAlchemy appends SQL and links to its own)."""
-    e = getattr(e, "orig", None) or e
-    return (str(e).strip() or type(e).__name__).splitlines()[0]
-
-
-def _malformed(url, e):
-    return SignsError(f"malformed storage URL {_shown(url)}: {_first_line(e)} (expected "
-                      f"sqlite:///PATH or postgresql://USER@HOST/DB)")
-
-
 def open_storage(target):
-    """The Optuna storage of ``target`` (see ``storage_url``), checked to hold a study database.
+    """The Optuna storage of ``target`` (see ``storage_url``), checked as ``signs tune``
+    checks it (``study.open_storage``: one line for a malformed or unreachable URL, a
+    wrong password, a file that is not a study); a missing SQLite file is refused rather
+    than created."""
+    from sqlalchemy.engine import make_url
 
-    Opened as optuna-dashboard opens one: never creating tables nor migrating a schema.
-    Raises SignsError (one line, the password hidden) for a malformed or unreachable URL,
-    a driver that is not installed, a missing SQLite file or a database that Optuna did
-    not write.
-    """
     url = storage_url(target)
-    import sqlalchemy
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
     try:
-        parsed = sqlalchemy.engine.make_url(url)
-    except (ArgumentError, ValueError) as e:
-        raise _malformed(url, e) from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-            and not Path(parsed.database).is_file():
-        # SQLite would create an empty file: a typo must not leave one behind
+        parsed = make_url(url)
+    except Exception:  # study.open_storage says what is wrong with it
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
+            and parsed.database != ":memory:" and not Path(parsed.database).is_file():
         raise SignsError(f"no database file {parsed.database} (from {url})")
     try:
-        engine = sqlalchemy.create_engine(url)
-    except ImportError as e:  # postgresql:// means psycopg (3) to SQLAlchemy 2.1
-        raise SignsError(f"no database driver for {_shown(url)}: {e} (install it, or name an "
-                         f"installed one in the URL: postgresql+DRIVER://...)") from None
-    except (SQLAlchemyError, ValueError) as e:
-        raise _malformed(url, e) from None
-    try:
-        with engine.connect() as connection:
-            tables = set(sqlalchemy.inspect(connection).get_table_names())
-    except SQLAlchemyError as e:
-        raise SignsError(f"cannot open {_shown(url)}: {_first_line(e)}") from None
-    finally:
-        engine.dispose()
-    if not {"studies", "trials", "version_info"} <= tables:
-        raise SignsError(f"{_shown(url)} is not an Optuna study database (no studies, trials "
-                         f"and version_info tables; signs tune writes one)")
-    import optuna
-
-    return optuna.storages.RDBStorage(url, skip_compatibility_check=True,
-                                      skip_table_creation=True)
+        return study.open_storage(url, heartbeat=False)
+    except SignsError as e:  # the target is no --storage flag here
+        raise SignsError(str(e)) from None
 
 
 def open_server(target, host="127.0.0.1", port=8080):

@@ -44,11 +44,12 @@ MAX_RETRIES = 3   # retries of a trial whose process died, before it stays faile
 SAMPLERS = ("random", "tpe")
 PLAN = "signs_search"  # the study's user attribute that describes its search
 SCHEMES = ("sqlite", "postgresql")
+STUDY_FILE = "study.db"  # a search folder's own study (SQLite), unless another storage is named
 
 
 def default_storage(out_dir):
     """The study storage of a search folder: ``sqlite:///OUT/study.db``."""
-    return f"sqlite:///{Path(out_dir).resolve() / 'study.db'}"
+    return f"sqlite:///{Path(out_dir).resolve() / STUDY_FILE}"
 
 
 def default_name(out_dir):

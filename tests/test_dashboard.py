@@ -106,13 +106,12 @@ def not_sqlite(folder):
 
 
 @pytest.mark.parametrize("url, expected", [
-    (lambda d: "notadb://host/x", "malformed storage URL notadb://host/x: Can't load plugin: "
-                                  "sqlalchemy.dialects:notadb (expected sqlite:///PATH or "
-                                  "postgresql://USER@HOST/DB)"),
-    (lambda d: "://nothing", "malformed storage URL ://nothing: "),
+    (lambda d: "notadb://host/x", "unsupported study storage 'notadb' in "
+                                  "notadb://host/x; expected sqlite:///FILE or postgresql://"),
+    (lambda d: "://nothing", "not a database URL: '://nothing'; expected"),
     (lambda d: f"sqlite:///{d / 'missing.db'}", "no database file {d}/missing.db (from "),
-    (not_sqlite, "cannot open sqlite:///{d}/notes.db: file is not a database"),
-    (not_a_study, "sqlite:///{d}/other.db is not an Optuna study database"),
+    (not_sqlite, "{d}/notes.db is not a study database (file is not a database)"),
+    (not_a_study, "{d}/other.db is an SQLite database but not an Optuna study"),
 ], ids=["unknown-dialect", "no-scheme", "missing-sqlite-file", "not-sqlite", "not-optuna"])
 def test_bad_storage_url(run_cli, tmp_path, url, expected):
     message = one_error_line(*run_cli("dashboard", url(tmp_path)))
