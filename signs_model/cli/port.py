@@ -2,7 +2,8 @@
 import sys
 
 from ..errors import check_int
-from ..port import port_file, run_ported
+from ..port import port_file
+from ..port_run import run_ported
 
 
 def run(args):
