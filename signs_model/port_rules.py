@@ -50,7 +50,7 @@ TF_LAYERS_USE = re.compile(r"(?<![\w.])(?:tf|tensorflow)\.layers\.(\w+)")
 INSTALL = re.compile(r"^(\s*)[!%]\s*(?:pip3?|python3?\s+-m\s+pip|conda)\s+install\b(.*)$")
 MAGIC_TF_VERSION = re.compile(r"^(\s*)%tensorflow_version\b")
 IPYTHON_IN_SCRIPT = re.compile(r"^(\s*)get_ipython\(\)\.")
-CONTENT_PATH = re.compile(r"""(?<![\w/.:~])(/content\b[^'"\s),]*)""")
+CONTENT_PATH = re.compile(r"""(?<![\w/.:~])(/content\b(?:[^'"\s),]|\s(?=\w+/))*)""")
 GLOROT_NORMAL = re.compile(r"glorot_normal|GlorotNormal|he_normal|HeNormal")
 KERAS_SEEDED = re.compile(r"keras\.initializers\.(\w+)\([^)]*\bseed\b")
 
