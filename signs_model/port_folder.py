@@ -153,6 +153,9 @@ def port_folder(source, out=None, force=False):
             entry["added"] = sum(c["old"] is None for c in ported["changes"])
             entry["changes"] = len(ported["changes"]) - entry["added"]
             entry["notes"] = ported["notes"]
+        if kind == "helper" and rel.stem in local:
+            entry["notes"].insert(0, {"where": "file", "note": f"defines more than the course's {rel.stem}: "
+                                      f"the folder's files import this ported copy, not the package's"})
         report["files"].append(entry)
     return report
 

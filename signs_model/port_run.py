@@ -15,10 +15,11 @@ from .port import SUFFIXES, _read_notebook, first_line
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding signs_model/
 
 
-def run_env(root=None):
-    """The environment a ported copy runs in: this ``signs_model`` importable, ``root`` (the
-    ported folder, for imports by package path) on the path too, and plots off screen."""
-    paths = [str(PACKAGE_ROOT)] + ([str(Path(root).resolve())] if root else [])
+def run_env(folder, root=None):
+    """The environment a copy in ``folder`` runs in: its own modules first on the import path
+    (a kernel puts its working folder last), then ``root`` (the top of a ported course
+    folder, for imports by package path), then this ``signs_model``; plots off screen."""
+    paths = [str(Path(p).resolve()) for p in (folder, root) if p] + [str(PACKAGE_ROOT)]
     old = os.environ.get("PYTHONPATH")
     return {"PYTHONPATH": os.pathsep.join(paths + ([old] if old else [])),
             "MPLBACKEND": "Agg"}  # plt.show() returns instead of waiting for a window
@@ -47,7 +48,7 @@ def run_ported(path, timeout=600, root=None):
 
         nb = _read_notebook(path)
         try:
-            failed = execute(nb, path.parent, timeout, env=run_env(root))
+            failed = execute(nb, path.parent, timeout, env=run_env(path.parent, root))
         finally:
             atomic_write_bytes(path, nbformat.writes(nb).encode("utf-8"))
         if failed:
@@ -65,7 +66,7 @@ def _run_script(path, timeout, root):
     # stderr goes to a file, so that a child holding it open does not keep us waiting.
     with tempfile.TemporaryFile() as err:
         process = subprocess.Popen([sys.executable, path.name], cwd=path.parent.resolve(),
-                                   env={**os.environ, **run_env(root)}, stderr=err,
+                                   env={**os.environ, **run_env(path.parent, root)}, stderr=err,
                                    start_new_session=True)
         try:
             process.wait(timeout=timeout)
