@@ -1,23 +1,18 @@
-"""Porting course-era code: a learner's TF 1.x notebook or script, rewritten to run here, and run.
+"""Porting course-era code: a learner's TF 1.x notebook or script, rewritten to run here.
 
 A deeplearning.ai notebook written for TensorFlow 1.x stops on TensorFlow 2 at
-a few kinds of lines. `port_file` rewrites those, line by line, and leaves
-every other line as it was:
+a few kinds of lines. `port_file` rewrites those, line by line
+(`signs_model.port_rules` holds the rules), and leaves every other line as it was::
 
-======================================================  ==================================================
-course line                                             becomes
-======================================================  ==================================================
-``import tensorflow as tf``                             ``import signs_model.tf1 as tf``
-``from tensorflow.contrib.layers import flatten``       ``from signs_model.contrib.layers import flatten``
-``from tf_utils import load_dataset, predict``          ``from signs_model.tf_utils import load_dataset, predict``
-``ndimage.imread(fname, flatten=False)``                ``imread(fname, flatten=False)``
-``scipy.misc.imresize(image, size=(64,64))``            ``imresize(image, size=(64,64))``
-======================================================  ==================================================
+    import tensorflow as tf                      ->  import signs_model.tf1 as tf
+    from tf_utils import load_dataset, predict   ->  from signs_model.tf_utils import load_dataset, predict
+    scipy.misc.imresize(image, size=(64,64))     ->  imresize(image, size=(64,64))
 
 and adds ``from signs_model.course_image import imread, imresize`` after the
-first SciPy import. Lines that will still fail (a part of ``tf.contrib`` that
-is not provided, a SciPy function removed with no drop-in here) are reported
-as notes saying what to use instead. `run_ported` then runs the result headless.
+first SciPy import when a SciPy image function is called. Lines that will still
+fail or will not give TF 1.x's numbers are reported as notes saying what to use
+instead. `signs_model.port_folder` does a whole folder; `signs_model.port_run`
+runs the result headless.
 """
 import re
 from pathlib import Path

@@ -170,11 +170,11 @@ def port_line(line, notebook=True, local=()):
     if m:
         line, why = _port_import(m, local)
         notes += why
-    m = HELPER_FROM.match(line) or HELPER_MODULE.match(line)
-    if m and m.group(2) not in local:
-        kind = HELPER_FROM if m.re is HELPER_FROM else HELPER_MODULE
-        line = kind.sub(rf"\1from signs_model.\2 import" if kind is HELPER_FROM else
-                        r"\1from signs_model import \2", line, count=1)
+    for pattern, replacement in ((HELPER_FROM, r"\1from signs_model.\2 import"),
+                                 (HELPER_MODULE, r"\1from signs_model import \2")):
+        m = pattern.match(line)
+        if m and m.group(2) not in local:
+            line = pattern.sub(replacement, line, count=1)
     if re.match(r"^\s*from\s+google\.colab\b", line):
         notes.append("google.colab does nothing here (drive.mount and the rest are no-ops): the copy "
                      "reads files from its own folder")

@@ -11,7 +11,6 @@ import nbformat
 import pytest
 
 from signs_model.errors import SignsError
-from signs_model.port import port_file
 from signs_model.port_rules import port_line
 
 
@@ -93,15 +92,24 @@ def _alive(pid):
         return False
 
 
-def test_timeout_ends_the_scripts_children_too(tmp_path, run_cli):
-    source = tmp_path / "spawns.py"
-    source.write_text("import subprocess, sys, time\n"
-                      "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
-                      "open('child.pid', 'w').write(str(child.pid))\n"
-                      "time.sleep(120)\n")
+SPAWNS = ("import subprocess, sys, time\n"
+          "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+          "open('child.pid', 'w').write(str(child.pid))\n"
+          "time.sleep(120)")
+
+
+@pytest.mark.parametrize("suffix", [".py", ".ipynb"])
+def test_timeout_ends_the_scripts_children_too(tmp_path, run_cli, suffix):
+    source = tmp_path / f"spawns{suffix}"
+    if suffix == ".py":
+        source.write_text(SPAWNS + "\n")
+        limit = "ran past the time limit of 5 s"
+    else:  # the kernel's process group is ended by jupyter_client
+        write_notebook(source, SPAWNS)
+        limit = "code cell 1 (import subprocess, sys, time) ran past the time limit of 5 s per cell"
     code, out, err = run_cli("port", source, "--run", "--timeout", 5)
     assert code == 1
-    assert err == f"signs: error: {tmp_path / 'spawns_tf2.py'}: ran past the time limit of 5 s\n"
+    assert err == f"signs: error: {tmp_path / ('spawns_tf2' + suffix)}: {limit}\n"
     pid = int((tmp_path / "child.pid").read_text())
     deadline = time.monotonic() + 10
     while _alive(pid) and time.monotonic() < deadline:
