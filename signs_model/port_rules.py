@@ -50,6 +50,7 @@ TF_LAYERS_USE = re.compile(r"(?<![\w.])(?:tf|tensorflow)\.layers\.(\w+)")
 INSTALL = re.compile(r"^(\s*)[!%]\s*(?:pip3?|python3?\s+-m\s+pip|conda)\s+install\b(.*)$")
 MAGIC_TF_VERSION = re.compile(r"^(\s*)%tensorflow_version\b")
 IPYTHON_IN_SCRIPT = re.compile(r"^(\s*)get_ipython\(\)\.")
+MAGIC_IN_SCRIPT = re.compile(r"^(\s*)[%!]\w")  # never Python: a notebook line pasted into a .py file
 CONTENT_PATH = re.compile(r"""(?<![\w/.:~])(/content\b(?:[^'"\s),]|\s(?=\w+/))*)""")
 GLOROT_NORMAL = re.compile(r"glorot_normal|GlorotNormal|he_normal|HeNormal")
 KERAS_SEEDED = re.compile(r"keras\.initializers\.(\w+)\([^)]*\bseed\b")
@@ -115,7 +116,7 @@ def _shell_line(line, notebook):
     if m and notebook:
         return _neutralised(m.group(1), line), ("Colab's %tensorflow_version does nothing here; TF 1.x's "
                                                 "API comes from signs_model.tf1")
-    m = IPYTHON_IN_SCRIPT.match(line)
+    m = IPYTHON_IN_SCRIPT.match(line) or MAGIC_IN_SCRIPT.match(line)
     if m and not notebook:
         return _neutralised(m.group(1), line), ("an IPython-only line (a notebook's magic or shell "
                                                 "command) does not run in a Python script")

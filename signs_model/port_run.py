@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 from .errors import SignsError, check_int
+from .contrib.layers import FLATTEN_ENV
 from .files import atomic_write_bytes
 from .port import SUFFIXES, _read_notebook, first_line
+from .port_check import expected_flatten_graph
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding signs_model/
 
@@ -34,12 +36,18 @@ def run_ported(path, timeout=600, root=None):
         root: a folder to put on the import path (the top of a ported course folder).
     Returns:
         dict: path, seconds, failure: None if everything ran, else one line saying
-        which cell (or script line) failed and how.
+        which cell (or script line) failed and how; flatten_graph: "1.4" where a notebook's
+        expected output is the later course version's (contrib flatten's TF 1.4 graph was
+        built for it, see `signs_model.contrib.layers.flatten_graph`), else None.
     """
     check_int("timeout", timeout)
     path = Path(path)
     if path.suffix not in SUFFIXES or not path.is_file():
         raise SignsError(f"{path}: no such notebook (.ipynb) or Python file (.py) to run")
+    graph = None
+    if path.suffix == ".ipynb" and not os.environ.get(FLATTEN_ENV):
+        graph = expected_flatten_graph(path.read_text(encoding="utf-8", errors="replace"))
+    env = {**run_env(path.parent, root), **({FLATTEN_ENV: graph} if graph else {})}
     start = time.monotonic()
     if path.suffix == ".ipynb":
         import nbformat
@@ -48,7 +56,7 @@ def run_ported(path, timeout=600, root=None):
 
         nb = _read_notebook(path)
         try:
-            failed = execute(nb, path.parent, timeout, env=run_env(path.parent, root))
+            failed = execute(nb, path.parent, timeout, env=env)
         finally:
             atomic_write_bytes(path, nbformat.writes(nb).encode("utf-8"))
         if failed:
@@ -56,17 +64,18 @@ def run_ported(path, timeout=600, root=None):
             number = sum(c.cell_type == "code" for c in nb.cells[:index + 1])
             failed = f"{path}: code cell {number} ({first_line(nb.cells[index].source)}) {what}"
     else:
-        failed = _run_script(path, timeout, root)
-    return {"path": str(path), "seconds": time.monotonic() - start, "failure": failed or None}
+        failed = _run_script(path, timeout, env)
+    return {"path": str(path), "seconds": time.monotonic() - start, "failure": failed or None,
+            "flatten_graph": graph}
 
 
-def _run_script(path, timeout, root):
+def _run_script(path, timeout, env):
     """Run ``python path`` in its folder (its prints pass through); None, or what failed."""
     # A session of its own: at the time limit the whole group goes, children included. Its
     # stderr goes to a file, so that a child holding it open does not keep us waiting.
     with tempfile.TemporaryFile() as err:
         process = subprocess.Popen([sys.executable, path.name], cwd=path.parent.resolve(),
-                                   env={**os.environ, **run_env(path.parent, root)}, stderr=err,
+                                   env={**os.environ, **env}, stderr=err,
                                    start_new_session=True)
         try:
             process.wait(timeout=timeout)

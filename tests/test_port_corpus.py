@@ -64,7 +64,7 @@ def test_tutorial_saved_from_colab(course_folder, run_cli, monkeypatch):
                  "code cell 5, line 1: /content/drive/My Drive/week3 is a Colab path"):
         assert f"  note: {note}" in out
     assert "1 of 1 ran to the end" in out
-    assert "check: 0 printed value(s) differ from the course's published ones" in out
+    assert "check: 10 printed value(s) compared, 0 differ from the course's published ones" in out
     nb = nbformat.read(ported / "TensorFlow_Tutorial.ipynb", as_version=4)
     printed = "".join(stdout(c) for c in nb.cells)
     (sigmoid_12,) = re.findall(r"^sigmoid\(12\) = (\S+)$", printed, re.M)
@@ -81,7 +81,7 @@ def test_convolution_assignment_prints_the_course_values(course_folder, run_cli,
     assert code == 0, out + err
     assert "cnn_utils.py (helper)" in out and "convolution_model.py (script)" in out
     assert "2 of 2 ran to the end" in out
-    assert "check: 0 printed value(s) differ" in out
+    assert "check: 6 printed value(s) compared, 0 differ" in out
     nb = nbformat.read(ported / "Convolution_model_Application_v1a.ipynb", as_version=4)
     printed = "".join(stdout(c) for c in nb.cells)
     assert "from signs_model.cnn_utils import *" in nb.cells[0].source
@@ -157,3 +157,22 @@ def test_check_lists_each_value_that_differs(monkeypatch):
                        ["", 'X = Tensor("X_1:0", shape=(12288, ?), dtype=float32)\n']) == [
         'create_placeholders: X printed Tensor("X_1:0", shape=(12288, ?), dtype=float32), published '
         'Tensor("X:0", shape=(12288, ?), dtype=float32)']
+
+
+def test_a_later_course_version_gets_its_own_numbers(tmp_path, run_cli, monkeypatch):
+    # The later convolution notebooks expect Z3[0,0] 1.4416984 and cost 4.6648703 (contrib flatten's
+    # TF 1.4 graph); their expected output says so, and port runs them with that graph.
+    monkeypatch.delenv("SIGNS_TF1_FLATTEN", raising=False)
+    nb = nbformat.read(CORPUS / "convolution" / "Convolution_model_Application_v1a.ipynb", as_version=4)
+    graded = [c for c in nb.cells if "create_placeholders" in c.source or "initialize_parameters" in c.source
+              or "forward_propagation" in c.source or "compute_cost" in c.source]
+    graded = [c for c in graded if "def model" not in c.source]
+    nb.cells = [nb.cells[0], *graded, nbformat.v4.new_markdown_cell("**Expected Output**: cost = 4.6648703")]
+    nbformat.write(nb, tmp_path / "later.ipynb")
+    code, out, err = run_cli("port", tmp_path / "later.ipynb", "--run", "--check", "--timeout", 300)
+    assert code == 0, out + err
+    assert "note: its expected output is the later course version's: run with contrib flatten's TF 1.4 graph" in out
+    assert "check: 6 printed value(s) compared, 0 differ" in out
+    printed = "".join(stdout(c) for c in nbformat.read(tmp_path / "later_tf2.ipynb", as_version=4).cells)
+    (cost,) = re.findall(r"^cost = (\S+)$", printed, re.M)
+    assert float(cost) == pytest.approx(4.6648703, rel=1e-6)
