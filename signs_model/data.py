@@ -38,6 +38,22 @@ def find_data_dir(data_dir=None):
     return Path("datasets")
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
+def lfs_pointer(path):
+    """One line if ``path`` is a Git LFS pointer (a small text file standing for the real one), else None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(LFS_POINTER))
+    except OSError:
+        return None
+    if head != LFS_POINTER:
+        return None
+    return (f"{path} is a Git LFS pointer, not the data file itself; fetch the real file with "
+            f"`git lfs pull` in the repository it came from")
+
+
 def _read_split(path, split):
     """Read one course h5 file and check keys, shapes, dtypes; returns (x, y, classes)."""
     import h5py
@@ -45,6 +61,9 @@ def _read_split(path, split):
     if not path.exists():
         raise SignsError(f"data file not found: {path}; expected the folder holding the course's "
                          f"{FILES[split]} (data_dir, or $SIGNS_DATA_DIR)", argument="data_dir")
+    pointer = lfs_pointer(path)
+    if pointer:
+        raise SignsError(pointer)
     try:
         with h5py.File(path, "r") as f:
             keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")

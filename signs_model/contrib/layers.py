@@ -14,6 +14,7 @@ Any other name raises `signs_model.contrib.ContribError` saying what to use inst
 """
 import math
 import numbers
+import os
 
 import tensorflow.compat.v1 as tf
 
@@ -157,23 +158,49 @@ def apply_regularization(regularizer, weights_list=None):
     return total
 
 
-def flatten(inputs, scope=None):
+# TF 1.x's contrib flatten built two different graphs over its life. Up to TF 1.3 it cut the
+# shape apart with slices (14 ops); from TF 1.4 it was tf.layers.flatten (8 ops). A later
+# unseeded draw takes its op seed from the op count, so the convolution assignment's Z3 and
+# cost depend on it: the course's v1/v1a notebooks print those of the 14-op graph
+# (Z3[0,0] -0.44670227, cost 2.91034), its later notebooks those of the 8-op one (4.6648703).
+FLATTEN_GRAPHS = ("1.3", "1.4")
+FLATTEN_ENV = "SIGNS_TF1_FLATTEN"
+
+
+def flatten_graph():
+    """Which TF 1.x flatten graph `flatten` builds: $SIGNS_TF1_FLATTEN, "1.3" (default) or "1.4"."""
+    version = os.environ.get(FLATTEN_ENV) or FLATTEN_GRAPHS[0]
+    if version not in FLATTEN_GRAPHS:
+        raise SignsError(f"${FLATTEN_ENV} must be one of {', '.join(FLATTEN_GRAPHS)}, got {version!r}")
+    return version
+
+
+def flatten(inputs, outputs_collections=None, scope=None):
     """(m, d1, d2, ...) -> (m, d1 * d2 * ...): each example's features in one row.
 
     Examples come first, as in the convolution assignments (not the (n_x, m)
     columns of the first courses). Built from the ops TF 1.x's built, in its
-    order: a later ``fully_connected``'s unseeded weights then draw TF 1.x's
-    numbers (their op seed counts the graph's ops).
+    order (`flatten_graph` says which TF 1.x): a later ``fully_connected``'s unseeded
+    weights then draw TF 1.x's numbers (their op seed counts the graph's ops).
     """
+    version = flatten_graph()
     with tf.name_scope(scope, "Flatten", [inputs]):
         inputs = tf.convert_to_tensor(inputs)
         shape = inputs.get_shape()
         if shape.ndims is None or shape.ndims < 2:
             raise SignsError(f"flatten needs inputs of rank >= 2, examples first; got shape {shape}",
                              argument="inputs")
-        outputs = tf.reshape(inputs, (tf.shape(inputs)[0], -1))
+        if version == "1.3":
+            dims = tf.shape(inputs)
+            batch = tf.slice(dims, [0], [1])
+            features = tf.expand_dims(tf.reduce_prod(tf.slice(dims, [1], [shape.ndims - 1])), 0)
+            outputs = tf.reshape(inputs, tf.concat([batch, features], 0))
+        else:
+            outputs = tf.reshape(inputs, (tf.shape(inputs)[0], -1))
         dims = shape.as_list()
         outputs.set_shape([dims[0], math.prod(dims[1:]) if all(dims[1:]) else None])
+        if outputs_collections:
+            tf.add_to_collections(outputs_collections, outputs)
         return outputs
 
 
