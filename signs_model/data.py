@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SignsError, is_number
-from .files import temp_path
+from .files import owned, temp_path
 
 IMAGE_SHAPE = (64, 64, 3)
 N_X = int(np.prod(IMAGE_SHAPE))  # 12288 features per flattened image
@@ -327,17 +327,18 @@ def write_dataset(out_dir, train, test, classes):
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for split, (x, y) in (("train", train), ("test", test)):
-        x = np.asarray(x, dtype=np.uint8)
-        final = out_dir / FILES[split]
-        tmp = temp_path(final)  # unique: two builds into one folder never collide
-        with h5py.File(tmp, "w") as f:
-            # chunks need a non-empty shape; an empty split (refused on reading) stays unchunked
-            layout = dict(chunks=(1, *x.shape[1:]), compression="gzip") if x.size else {}
-            f.create_dataset(f"{split}_set_x", data=x, **layout)
-            f.create_dataset(f"{split}_set_y", data=np.asarray(y, dtype=np.int64))
-            f.create_dataset("list_classes", data=np.asarray(classes, dtype=np.int64))
-        os.replace(tmp, final)
+    with owned(out_dir, "data folder"):  # two builds into one folder would mix their pairs
+        for split, (x, y) in (("train", train), ("test", test)):
+            x = np.asarray(x, dtype=np.uint8)
+            final = out_dir / FILES[split]
+            tmp = temp_path(final)  # unique: two builds into one folder never collide
+            with h5py.File(tmp, "w") as f:
+                # chunks need a non-empty shape; an empty split (refused on reading) stays unchunked
+                layout = dict(chunks=(1, *x.shape[1:]), compression="gzip") if x.size else {}
+                f.create_dataset(f"{split}_set_x", data=x, **layout)
+                f.create_dataset(f"{split}_set_y", data=np.asarray(y, dtype=np.int64))
+                f.create_dataset("list_classes", data=np.asarray(classes, dtype=np.int64))
+            os.replace(tmp, final)
     return out_dir
 
 

@@ -27,7 +27,8 @@ def temp_path(path):
     file; the last rename wins, whole.
     """
     path = Path(path)
-    return path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_counter)}-{path.name}")
+    unique = f"{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
+    return path.with_name(f".tmp-{unique}-{path.name}")
 
 
 @contextlib.contextmanager

@@ -234,10 +234,11 @@ def _train_open(cfg, X_train, Y_train, eval_sets, run_dir, engine, session_confi
 
 @contextlib.contextmanager
 def open_run(run_dir, cfg, engine, device, notes=None, resume=False):
-    """Own ``run_dir`` for the block: a fresh run (refused if it holds one), or resume it; write params.json.
+    """Own ``run_dir`` for the block: a fresh run (refused if it holds one) or a resumed one.
 
-    The folder stays ours (``runs.open_for_writing``) until the block ends: a
-    second command on it is refused meanwhile.
+    Writes params.json (the new segment). The folder stays ours
+    (``runs.open_for_writing``) until the block ends: a second command on it is
+    refused meanwhile.
     Yields:
         (run_dir as a Path, costs of the epochs done, epochs done).
     """

@@ -128,7 +128,8 @@ def test_a_resume_killed_mid_segment_is_not_taken_for_a_finished_run(tiny_dir, t
                          failpoint="checkpoint-8")  # of 6 + 4 epochs
     assert killed.returncode == -signal.SIGKILL
     assert (run / runs.PARAMETERS).exists() and runs.read_metrics(run) is None
-    expected = f"{run}: the run did not finish (no metrics.json; its last checkpoint holds 8 epochs)"
+    expected = (f"{run}: the run did not finish (no metrics.json; its last checkpoint holds "
+                f"8 epochs)")
     for command in (["predict", "--run", run, own_images[0]],
                     ["evaluate", "--run", run, "--photos", own_images[0].parent]):
         code, out, err = run_cli(*command)

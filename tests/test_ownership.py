@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from signs_model import data, runs, train
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
+from signs_model.experiments import regularization
 from signs_model.files import atomic_write_bytes, owned
 from signs_model.plots import finish
 from signs_model.population import train_population
@@ -99,6 +100,29 @@ def test_a_folder_is_owned_once_in_one_process_too(tmp_path):
                 pass
     with owned(tmp_path):  # released when the block ends
         pass
+
+
+def test_an_experiment_owns_its_out_folder(tiny, tmp_path):
+    """Two experiments into one --out would interleave their rows in one results table."""
+    with owned(tmp_path, "experiment folder"):  # another experiment, as far as the lock knows
+        with pytest.raises(SignsError, match=f"experiment folder {tmp_path} is in use by process"):
+            regularization(*tiny, *tiny, configs={"plain": {}}, epochs=1, base=TINY,
+                           out_dir=tmp_path)
+    assert not (tmp_path / "regularization.csv").exists()
+    result = regularization(*tiny, *tiny, configs={"plain": {}}, epochs=1, base=TINY,
+                            out_dir=tmp_path)
+    assert [r["status"] for r in result["rows"]] == ["ok"]
+
+
+def test_a_data_build_owns_its_out_folder_while_it_writes_the_pair(tmp_path):
+    """Two builds into one folder could leave one's train file beside the other's test file."""
+    pair = ((np.zeros((2, 64, 64, 3)), [0, 1]), (np.zeros((1, 64, 64, 3)), [1]), [0, 1])
+    with owned(tmp_path, "data folder"):
+        with pytest.raises(SignsError, match=f"data folder {tmp_path} is in use by process"):
+            data.write_dataset(tmp_path, *pair)
+    assert not list(tmp_path.glob("*.h5"))
+    data.write_dataset(tmp_path, *pair)
+    assert data.load_dataset(tmp_path)[0].shape == (2, 64, 64, 3)
 
 
 def test_a_folder_that_cannot_hold_a_lock_is_named(tmp_path):

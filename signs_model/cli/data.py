@@ -22,7 +22,8 @@ def info(args):
 def build(args):
     out = data.build_dataset(args.source, args.out, args.test_fraction, args.seed)
     for path in out["skipped"]:
-        print(f"signs: warning: {path}: no label, left out; expected photos {RULE}", file=sys.stderr)
+        print(f"signs: warning: {path}: no label, left out; expected photos {RULE}",
+              file=sys.stderr)
     print(f"wrote {out['out_dir']}/train_signs.h5 ({out['train']} images) and "
           f"test_signs.h5 ({out['test']} images), classes {out['classes']}")
 
