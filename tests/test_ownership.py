@@ -173,14 +173,23 @@ def test_threads_writing_one_file_never_collide(tmp_path):
     assert not list(tmp_path.glob(".tmp-*"))
 
 
-def test_threads_drawing_one_figure_never_collide(tmp_path):
-    path = tmp_path / "dev_accuracy.png"
+def draw(path):
+    fig = Figure(figsize=(1, 1))
+    fig.add_subplot().plot(np.arange(3))
+    finish(fig, path, show=False)
 
-    def draw(i):
-        fig = Figure(figsize=(1, 1))
-        fig.add_subplot().plot(np.arange(3) * i)
-        finish(fig, path, show=False)
 
-    assert write_side_by_side(draw, n_threads=4, times=5) == []
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not list(tmp_path.glob(".tmp-*"))
+@pytest.mark.parametrize("write", [lambda path: atomic_write_bytes(path, b"x" * 100), draw],
+                         ids=["bytes", "figure"])
+def test_two_writers_that_meet_at_the_rename_both_land(tmp_path, monkeypatch, write):
+    """Both write their temp file, then both rename it: with one temp name between them,
+    the second rename finds nothing (`No such file or directory`)."""
+    path, meet, rename = tmp_path / "dev_accuracy.png", threading.Barrier(2, timeout=60), os.replace
+
+    def rename_together(src, dst):
+        meet.wait()
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "replace", rename_together)
+    assert write_side_by_side(lambda i: write(path), n_threads=2, times=1) == []
+    assert path.exists() and not list(tmp_path.glob(".tmp-*"))
