@@ -241,7 +241,7 @@ def test_a_camera_counter_is_never_read_as_a_label(run_dir, prefixed, run_cli):
                                 f"<digit>_*.jpg (3_hand.jpg) or in class folders 0/ ... 9/"
                                 for p in skipped]
     code, out, _ = run_cli("evaluate", "--run", run_dir, "--photos", prefixed)
-    assert "(6 of 8 photos right; 3 skipped left out)" in out
+    assert "(6 of 8 photos right; 3 without a label skipped)" in out
 
 
 def test_images_names_keep_their_labels(own_images):

@@ -18,8 +18,9 @@ def run(args):
     if args.json:
         print(json.dumps(result))
     else:
-        left_out = [f"{len(result[k])} {k} left out" for k in ("unreadable", "skipped")
-                    if result[k]]
+        left_out = [f"{len(result[k])} {what}" for k, what in (
+            ("unreadable", "unreadable left out"), ("skipped", "without a label skipped"))
+            if result[k]]
         print(f"{args.photos}: accuracy {result['accuracy']:.3f} ({result['correct']} of "
               f"{result['n']} photos right" + "".join(f"; {x}" for x in left_out) + ")")
         print(format_confusion(result["confusion"]))
