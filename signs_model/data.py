@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SignsError, is_number
+from .files import owned, temp_path
 
 IMAGE_SHAPE = (64, 64, 3)
 N_X = int(np.prod(IMAGE_SHAPE))  # 12288 features per flattened image
@@ -345,35 +346,38 @@ def write_dataset(out_dir, train, test, classes):
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for split, (x, y) in (("train", train), ("test", test)):
-        x = np.asarray(x, dtype=np.uint8)
-        final = out_dir / FILES[split]
-        tmp = final.with_name(final.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
-            # chunks need a non-empty shape; an empty split (refused on reading) stays unchunked
-            layout = dict(chunks=(1, *x.shape[1:]), compression="gzip") if x.size else {}
-            f.create_dataset(f"{split}_set_x", data=x, **layout)
-            f.create_dataset(f"{split}_set_y", data=np.asarray(y, dtype=np.int64))
-            f.create_dataset("list_classes", data=np.asarray(classes, dtype=np.int64))
-        os.replace(tmp, final)
+    with owned(out_dir, "data folder"):  # two builds into one folder would mix their pairs
+        for split, (x, y) in (("train", train), ("test", test)):
+            x = np.asarray(x, dtype=np.uint8)
+            final = out_dir / FILES[split]
+            tmp = temp_path(final)  # unique: two builds into one folder never collide
+            with h5py.File(tmp, "w") as f:
+                # chunks need a non-empty shape; an empty split (refused on reading) stays unchunked
+                layout = dict(chunks=(1, *x.shape[1:]), compression="gzip") if x.size else {}
+                f.create_dataset(f"{split}_set_x", data=x, **layout)
+                f.create_dataset(f"{split}_set_y", data=np.asarray(y, dtype=np.int64))
+                f.create_dataset("list_classes", data=np.asarray(classes, dtype=np.int64))
+            os.replace(tmp, final)
     return out_dir
 
 
 def build_dataset(folder, out_dir, test_fraction=0.1, seed=0):
     """Make the course h5 pair from a folder of photos (``signs data build``).
 
-    Labels come from a ``<digit>_`` file-name prefix (``3_IMG_5012.jpg``, also
+    Labels come from a leading ``<digit>_`` in a file name (``3_IMG_5012.jpg``, also
     ``sign_3_IMG_5012.jpg``) or from class subfolders (``3/IMG_5012.jpg``), as
-    ``images.labelled_images`` reads them. Each image is converted to 64x64 RGB.
-    The test split is stratified and seeded.
+    ``images.scan_photos`` reads them; photos without a label are left out and
+    listed. Each image is converted to 64x64 RGB. The test split is stratified
+    and seeded.
 
     Returns:
-        dict with the output folder and the counts written.
+        dict with the output folder, the counts written and "skipped" (the paths
+        of the photos without a label).
     """
-    from .images import labelled_images, load_image
+    from .images import load_image, scan_photos
 
     check_fraction(test_fraction, "test_fraction")  # before reading any photo
-    items = labelled_images(folder)
+    items, skipped = scan_photos(folder)
     images = np.stack([load_image(p) for p, _ in items])
     labels = np.array([label for _, label in items], dtype=np.int64)
     classes = np.arange(labels.max() + 1)
@@ -385,4 +389,4 @@ def build_dataset(folder, out_dir, test_fraction=0.1, seed=0):
                          f"set; expected a smaller test_fraction or more photos per class")
     write_dataset(out_dir, (images[~test], labels[~test]), (images[test], labels[test]), classes)
     return {"out_dir": str(out_dir), "train": int((~test).sum()), "test": int(test.sum()),
-            "classes": classes.tolist()}
+            "classes": classes.tolist(), "skipped": [str(path) for path in skipped]}

@@ -2,7 +2,8 @@
 
 The photos are read and predicted exactly as ``signs predict`` does
 (``Predictor.predict_files``); their labels come from the folder, as
-``signs data build`` reads them (``images.labelled_images``).
+``signs data build`` reads them (``images.scan_photos``: one rule, and the
+photos it cannot label are skipped and named, never guessed).
 """
 from pathlib import Path
 
@@ -10,12 +11,12 @@ import numpy as np
 
 from . import runs
 from .errors import SignsError
-from .images import labelled_images
+from .images import scan_photos
 from .plots import plot_confusion, plot_contact_sheet
 from .predict import Predictor, check_batch_size
 
 
-def evaluate_photos(run_dir, folder, batch_size=256, device="auto"):
+def evaluate_photos(run_dir, folder, batch_size=256, device="auto", checkpoint="final"):
     """Predict every labelled photo in ``folder`` with the run in ``run_dir`` and score them.
 
     Photos that cannot be read are left out of every count and listed under
@@ -28,16 +29,18 @@ def evaluate_photos(run_dir, folder, batch_size=256, device="auto"):
         folder: photos in class subfolders ``0/`` ... ``5/`` or named ``<digit>_*.jpg``.
         batch_size: photos per session run.
         device: "cpu", "gpu" or "auto", as for training.
+        checkpoint: "final" (a finished run) or "last" (its newest checkpoint), as ``Predictor``.
     Returns:
         dict: n (photos scored), correct, accuracy, per_digit (accuracy of each
         digit, None for a digit without photos), confusion (C x C counts, rows =
         true digit, columns = predicted), wrong [{image, true, predicted,
         confidence}] (most confident first), unreadable [{image, error}],
+        skipped [paths of the photos without a label, not scored],
         confusion_png, wrong_png (paths of the figures).
     """
     check_batch_size(batch_size)
-    items = labelled_images(folder)
-    predictor = Predictor(run_dir, device)
+    items, skipped = scan_photos(folder)
+    predictor = Predictor(run_dir, device, checkpoint)
     try:
         results = predictor.predict_files([path for path, _ in items], batch_size)
     finally:
@@ -46,7 +49,7 @@ def evaluate_photos(run_dir, folder, batch_size=256, device="auto"):
     unreadable = [r for r in results if "error" in r]
     if not scored:
         raise SignsError(f"{folder}: none of its {len(items)} labelled images is readable "
-                         f"(first: {unreadable[0]['image']}); expected JPEG, PNG or other photos")
+                         f"(first: {unreadable[0]['error']})")
     C = len(scored[0][0]["probabilities"])
     outside = sorted({label for _, label in items if label >= C})
     if outside:
@@ -69,6 +72,7 @@ def evaluate_photos(run_dir, folder, batch_size=256, device="auto"):
             "per_digit": [int(confusion[d, d]) / int(per_row[d]) if per_row[d] else None
                           for d in range(C)],
             "confusion": confusion.tolist(), "wrong": wrong, "unreadable": unreadable,
+            "skipped": [str(path) for path in skipped],
             "confusion_png": str(confusion_png), "wrong_png": str(wrong_png)}
 
 

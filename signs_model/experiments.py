@@ -22,6 +22,7 @@ Example:
     >>> good_lr_range([1e-4, 1e-3, 1e-2, 1e-1], [0.5, 0.95, 1.0, 0.2])
     GoodRange(best=1.0, best_lr=0.01, low=0.001, high=0.01, decades=1.0, at_edge=False)
 """
+import contextlib
 import math
 from collections import namedtuple
 from pathlib import Path
@@ -32,7 +33,7 @@ from tqdm.auto import tqdm
 from . import train
 from .config import HYPERPARAMETERS, TrainConfig
 from .errors import SignsError, check_int, is_number
-from .files import atomic_write_bytes
+from .files import atomic_write_bytes, owned
 from .plots import plot_lr_range
 from .results import ResultsTable, attempt, status_text
 
@@ -131,29 +132,34 @@ def bn_lr_range(X_train, Y_train, X_dev, Y_dev, learning_rates, epochs, seed=_DE
     base.replace(learning_rate=lrs[-1])  # the largest learning rate is a valid one
     eval_sets = {"train": (X_train, Y_train), "dev": (X_dev, Y_dev)}
     train.check_inputs(base, X_train, Y_train, eval_sets)
-    out = _out(out_dir)
-    table = ResultsTable(None if out is None else out / "lr_range.csv",
-                         LR_RANGE_FIELDS, report=report)
-    jobs = [(bn, lr) for bn in (False, True) for lr in lrs]
-    for bn, lr in tqdm(jobs, desc="bn-lr-range", unit="run", disable=not progress, leave=False):
-        cfg = base.replace(learning_rate=lr, batch_norm=bn)
-        row = {"learning_rate": lr, "batch_norm": bn, **_run(cfg, X_train, Y_train, eval_sets)}
-        table.add({k: row[k] for k in (*LR_RANGE_FIELDS, "seconds")})
-    rows = table.rows()
-    summary = {bn: good_lr_range(lrs, [r["dev_accuracy"] for r in rows if r["batch_norm"] == bn])
-               for bn in (False, True)}
-    files = []
-    if out is not None:
-        header = (f"{len(lrs)} learning rates from {lrs[0]:.3g} to {lrs[-1]:.3g}, {epochs} epochs "
-                  f"each, optimizer {optimizer}, hidden units {list(hidden_units)}, minibatch seed "
-                  f"{seed}; trained on {X_train.shape[1]} examples, judged on {X_dev.shape[1]} dev "
-                  f"examples (chance level 1/{Y_train.shape[0]} = {1 / Y_train.shape[0]:.3f}: a "
-                  f"width only means something when the best is well above it).")
-        atomic_write_bytes(out / "lr_range.md", lr_range_markdown(rows, summary, header).encode())
-        plot_lr_range(rows, summary, out / "lr_range.png", chance=1 / Y_train.shape[0],
-                      fraction=GOOD_FRACTION, label=variant)
-        files = [out / "lr_range.csv", out / "lr_range.md", out / "lr_range.png"]
-    return {"rows": rows, "summary": summary, "files": files}
+    with _out(out_dir) as out:  # owned until every file is written
+        table = ResultsTable(None if out is None else out / "lr_range.csv",
+                             LR_RANGE_FIELDS, report=report)
+        jobs = [(bn, lr) for bn in (False, True) for lr in lrs]
+        for bn, lr in tqdm(jobs, desc="bn-lr-range", unit="run", disable=not progress,
+                           leave=False):
+            cfg = base.replace(learning_rate=lr, batch_norm=bn)
+            row = {"learning_rate": lr, "batch_norm": bn,
+                   **_run(cfg, X_train, Y_train, eval_sets)}
+            table.add({k: row[k] for k in (*LR_RANGE_FIELDS, "seconds")})
+        rows = table.rows()
+        summary = {bn: good_lr_range(lrs, [r["dev_accuracy"] for r in rows
+                                           if r["batch_norm"] == bn])
+                   for bn in (False, True)}
+        files = []
+        if out is not None:
+            header = (f"{len(lrs)} learning rates from {lrs[0]:.3g} to {lrs[-1]:.3g}, {epochs} "
+                      f"epochs each, optimizer {optimizer}, hidden units {list(hidden_units)}, "
+                      f"minibatch seed {seed}; trained on {X_train.shape[1]} examples, judged on "
+                      f"{X_dev.shape[1]} dev examples (chance level 1/{Y_train.shape[0]} = "
+                      f"{1 / Y_train.shape[0]:.3f}: a width only means something when the best "
+                      f"is well above it).")
+            atomic_write_bytes(out / "lr_range.md",
+                               lr_range_markdown(rows, summary, header).encode())
+            plot_lr_range(rows, summary, out / "lr_range.png", chance=1 / Y_train.shape[0],
+                          fraction=GOOD_FRACTION, label=variant)
+            files = [out / "lr_range.csv", out / "lr_range.md", out / "lr_range.png"]
+        return {"rows": rows, "summary": summary, "files": files}
 
 
 def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=_DEFAULT["num_epochs"],
@@ -180,31 +186,37 @@ def regularization(X_train, Y_train, X_test, Y_test, configs=None, epochs=_DEFAU
     eval_sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
     for cfg in cfgs.values():
         train.check_inputs(cfg, X_train, Y_train, eval_sets)
-    out = _out(out_dir)
-    table = ResultsTable(None if out is None else out / "regularization.csv",
-                         REG_FIELDS, report=report)
-    for name, cfg in tqdm(cfgs.items(), desc="regularization", unit="run", disable=not progress,
-                          leave=False):
-        table.add({"name": name, "l2_lambda": cfg.l2_lambda, "keep_prob": cfg.keep_prob,
-                   "batch_norm": cfg.batch_norm, **_run(cfg, X_train, Y_train, eval_sets)})
-    rows = table.rows()
-    files = []
-    if out is not None:
-        header = (f"{epochs} epochs each, learning rate {base.learning_rate:g}, optimizer "
-                  f"{base.optimizer}, hidden units {list(base.hidden_units)}, minibatch size "
-                  f"{base.minibatch_size}, seeds {base.seed}/{base.tf_seed}; trained on "
-                  f"{X_train.shape[1]} examples, tested on {X_test.shape[1]}.")
-        atomic_write_bytes(out / "regularization.md", regularization_markdown(rows, header).encode())
-        files = [out / "regularization.csv", out / "regularization.md"]
-    return {"rows": rows, "files": files}
+    with _out(out_dir) as out:  # owned until every file is written
+        table = ResultsTable(None if out is None else out / "regularization.csv",
+                             REG_FIELDS, report=report)
+        for name, cfg in tqdm(cfgs.items(), desc="regularization", unit="run", disable=not progress,
+                              leave=False):
+            table.add({"name": name, "l2_lambda": cfg.l2_lambda, "keep_prob": cfg.keep_prob,
+                       "batch_norm": cfg.batch_norm, **_run(cfg, X_train, Y_train, eval_sets)})
+        rows = table.rows()
+        files = []
+        if out is not None:
+            header = (f"{epochs} epochs each, learning rate {base.learning_rate:g}, optimizer "
+                      f"{base.optimizer}, hidden units {list(base.hidden_units)}, minibatch size "
+                      f"{base.minibatch_size}, seeds {base.seed}/{base.tf_seed}; trained on "
+                      f"{X_train.shape[1]} examples, tested on {X_test.shape[1]}.")
+            atomic_write_bytes(out / "regularization.md",
+                               regularization_markdown(rows, header).encode())
+            files = [out / "regularization.csv", out / "regularization.md"]
+        return {"rows": rows, "files": files}
 
 
+@contextlib.contextmanager
 def _out(out_dir):
-    """The output folder as a Path, created; None stays None (write nothing)."""
+    """The output folder as a Path, created and ours for the block (``files.owned``: a second
+    experiment writing into it meanwhile is refused); None stays None (write nothing)."""
     if out_dir is None:
-        return None
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return Path(out_dir)
+        yield None
+        return
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with owned(out, "experiment folder"):
+        yield out
 
 
 def _run(cfg, X_train, Y_train, eval_sets):

@@ -51,15 +51,26 @@ def hyperparameter(name):
 def config_changes(trial):
     """A sampled trial as TrainConfig changes: ``hidden_units_1 .. _K`` become ``hidden_units``."""
     changes = {k: v for k, v in trial.items() if not _LAYER.fullmatch(k)}
-    layers = sorted((int(m.group(1)), k) for k in trial if (m := _LAYER.fullmatch(k)))
+    layers = layer_names(trial)
     if layers:
-        if "hidden_units" in trial:
-            raise SignsError("a search samples either hidden_units or hidden_units_<k>, not both")
-        if [i for i, _ in layers] != list(range(1, len(layers) + 1)):
-            raise SignsError(f"hidden layer sizes must be numbered hidden_units_1 .. "
-                             f"hidden_units_K without gaps, got {[k for _, k in layers]}")
-        changes["hidden_units"] = tuple(trial[k] for _, k in layers)
+        changes["hidden_units"] = tuple(trial[k] for k in layers)
     return changes
+
+
+def layer_names(names):
+    """The ``hidden_units_<k>`` among ``names``, in layer order, once checked: numbered
+    1 .. K without gaps, and not beside ``hidden_units`` (which would set the layers twice)."""
+    layers = sorted((int(m.group(1)), k) for k in names if (m := _LAYER.fullmatch(k)))
+    if layers and "hidden_units" in names:
+        raise SignsError(f"search space samples both hidden_units and {layers[0][1]}; expected "
+                         f"either hidden_units (all layer sizes) or hidden_units_1 .. "
+                         f"hidden_units_K (one per layer)")
+    missing = sorted(set(range(1, len(layers) + 1)) - {i for i, _ in layers})
+    if missing:
+        raise SignsError(f"search space samples {', '.join(k for _, k in layers)} without "
+                         f"hidden_units_{missing[0]}; expected hidden layer sizes numbered "
+                         f"hidden_units_1 .. hidden_units_K without gaps")
+    return [k for _, k in layers]
 
 
 def _check_value(name, v, what):
@@ -164,6 +175,7 @@ class SearchSpace(Mapping):
             self._params[p.name] = p
         if not self._params:
             raise SignsError("search space is empty; expected at least one hyperparameter")
+        layer_names(self._params)  # refused here, before any trial trains with it
 
     def __getitem__(self, name):
         return self._params[name]

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
+from .files import temp_path
 from .images import load_image
 
 
@@ -23,8 +24,12 @@ def finish(fig, path=None, show=None):
     """Save ``fig`` atomically to ``path`` (if given) and display it in a notebook (if running in one)."""
     if path is not None:
         path = Path(path)
-        tmp = path.with_name(".tmp-" + path.name)
-        fig.savefig(tmp, dpi=100, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+        tmp = temp_path(path)  # unique: two commands drawing the same figure never collide
+        try:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, path)
     if show if show is not None else in_notebook():
         from IPython.display import display

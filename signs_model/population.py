@@ -44,6 +44,7 @@ Example:
     >>> populations(cfgs, size=8)
     [[0, 2], [1], [3]]
 """
+import contextlib
 import math
 import time
 from pathlib import Path
@@ -259,36 +260,38 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
     session_config = devices.session_config(device, threads)
 
     state = _initial_values(cfgs, n_x, n_y, session_config)  # per trial: name -> value
-    run_dirs = [None if d is None else train.open_run(d, cfg, NAME, device, note)[0]
-                for d, cfg, note in zip(run_dirs, cfgs, notes)]
-    writers = [tf.summary.FileWriter(str(d)) if d else None for d in run_dirs]
-    trials = _Trials(cfgs, run_dirs, writers, hooks, devices.describe(device), checkpoint_every)
-    try:
-        while trials.live() and trials.epoch < cfgs[0].num_epochs:
-            # A segment: the live trials in one graph, until a hook stops one (or the end).
-            live = trials.live()
-            graph = tf.Graph()
-            with graph.as_default():
-                spec = build_graph([cfgs[k] for k in live], n_x, n_y, m)
-            with tf.Session(graph=graph, config=session_config) as sess, graph.as_default():
-                sess.run(tf.global_variables_initializer())
-                for variables, k in zip(spec["state"], live):
-                    for name, value in state[k].items():
-                        variables[name].load(value, sess)
-                ENGINE.load_data(sess, spec, X_train, Y_train)
-                trials.run_segment(sess, spec, live, X_train, Y_train, eval_sets, eval_every,
-                                   progress)
-                if trials.live() and trials.epoch < cfgs[0].num_epochs:  # another segment
-                    for k, values in zip(live, sess.run(spec["state"])):
-                        state[k] = values
-        return list(trials.ended)
-    finally:
-        for writer in writers:
-            if writer:
-                try:
-                    writer.close()  # flush the events, also after an error
-                except Exception:  # a full disk must not hide the error that stopped training
-                    pass
+    with contextlib.ExitStack() as owner:  # each run folder is ours until the population ends
+        run_dirs = [None if d is None else
+                    owner.enter_context(train.open_run(d, cfg, NAME, device, note))[0]
+                    for d, cfg, note in zip(run_dirs, cfgs, notes)]
+        writers = [tf.summary.FileWriter(str(d)) if d else None for d in run_dirs]
+        trials = _Trials(cfgs, run_dirs, writers, hooks, devices.describe(device), checkpoint_every)
+        try:
+            while trials.live() and trials.epoch < cfgs[0].num_epochs:
+                # A segment: the live trials in one graph, until a hook stops one (or the end).
+                live = trials.live()
+                graph = tf.Graph()
+                with graph.as_default():
+                    spec = build_graph([cfgs[k] for k in live], n_x, n_y, m)
+                with tf.Session(graph=graph, config=session_config) as sess, graph.as_default():
+                    sess.run(tf.global_variables_initializer())
+                    for variables, k in zip(spec["state"], live):
+                        for name, value in state[k].items():
+                            variables[name].load(value, sess)
+                    ENGINE.load_data(sess, spec, X_train, Y_train)
+                    trials.run_segment(sess, spec, live, X_train, Y_train, eval_sets, eval_every,
+                                       progress)
+                    if trials.live() and trials.epoch < cfgs[0].num_epochs:  # another segment
+                        for k, values in zip(live, sess.run(spec["state"])):
+                            state[k] = values
+            return list(trials.ended)
+        finally:
+            for writer in writers:
+                if writer:
+                    try:
+                        writer.close()  # flush the events, also after an error
+                    except Exception:  # a full disk must not hide the error that stopped training
+                        pass
 
 
 class _Trials:

@@ -44,14 +44,17 @@ class Predictor:
     Args:
         run_dir: a folder written by ``signs train`` (params.json + parameters.npz).
         device: "cpu", "gpu" or "auto", as for training.
+        checkpoint: "final" (a finished run's parameters; a run that did not finish
+            is refused) or "last" (its newest checkpoint): ``runs.load_parameters``.
     """
 
-    def __init__(self, run_dir, device="auto"):
+    def __init__(self, run_dir, device="auto", checkpoint="final"):
         self.config = runs.load_config(run_dir)
-        values = runs.load_parameters(run_dir)
+        values = runs.load_parameters(run_dir, checkpoint)
+        source = f"{run_dir}/" + (runs.PARAMETERS if checkpoint == "final" else "checkpoints")
         last = f"W{len(self.config.hidden_units) + 1}"
         if last not in values:
-            raise SignsError(f"{run_dir}/parameters.npz lacks {last}; expected the "
+            raise SignsError(f"{source} lacks {last}; expected the "
                              f"parameters of the network in params.json")
         # a dense network's input size is its W1's (any feature count); conv blocks take photos
         n_x = N_X if self.config.conv_channels else values.get("W1", np.zeros((0, N_X))).shape[1]
@@ -69,7 +72,7 @@ class Predictor:
                 name = v.op.name
                 if name not in values or values[name].shape != tuple(v.shape.as_list()):
                     found = values[name].shape if name in values else "nothing"
-                    raise SignsError(f"{run_dir}/parameters.npz holds {found} for {name}; expected "
+                    raise SignsError(f"{source} holds {found} for {name}; expected "
                                      f"{tuple(v.shape.as_list())}, the network in params.json")
                 v.load(values[name], self.session)
 

@@ -19,6 +19,7 @@ the absolute paths TensorFlow's ``checkpoint`` index may hold)::
 Every file is written whole or not at all (``files``); a ``.tmp-*`` file is a
 write that was cut short, never read, and removed when the folder is reopened.
 """
+import contextlib
 import json
 import re
 import zipfile
@@ -29,44 +30,67 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import SignsError
-from .files import failpoint, read_csv, write_csv, write_json, write_npz
+from .files import failpoint, owned, read_csv, write_csv, write_json, write_npz
 
 PARAMS, COSTS, METRICS, STOPPED = "params.json", "costs.csv", "metrics.json", "stopped.json"
 PARAMETERS, COST_PLOT, CHECKPOINTS = "parameters.npz", "cost.png", "checkpoints"
 CHECKPOINT_PREFIX = "model.ckpt"
+CHECKPOINT_CHOICES = ("final", "last")  # what a finished run wrote, or its newest checkpoint
 RUN_KEYS = ("engine", "device", "history", "notes")  # params.json keys that are not hyperparameters
 _CHECKPOINT_INDEX = re.compile(re.escape(CHECKPOINT_PREFIX) + r"-(\d+)\.index")
 
 
 def new_run_dir(root="runs"):
-    """A fresh folder name ``root/YYYYmmdd-HHMMSS[-N]`` (created by ``open_for_writing``)."""
+    """A fresh folder ``root/YYYYmmdd-HHMMSS[-N]``, created here so that two runs started in the
+    same second never get the same one."""
     root = Path(root)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return next(path for n in range(10**6)
-                if not (path := root / (stamp if n == 0 else f"{stamp}-{n}")).exists())
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(10**6):
+            path = root / (stamp if n == 0 else f"{stamp}-{n}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as e:
+        raise SignsError(f"cannot make a run folder under {root} ({e.strerror}); expected a "
+                         f"folder this user can write") from None
+    raise SignsError(f"{root}: no free run folder name for {stamp}")
 
 
+@contextlib.contextmanager
 def open_for_writing(run_dir):
-    """Make sure ``run_dir`` is a folder we can write, before any training starts.
+    """Own ``run_dir`` for writing for the block, and make sure it is a folder we can write.
 
-    Removes leftovers of writes that were cut short (``.tmp-*`` files).
-    Returns:
+    One owner at a time (``files.owned``): a second command on the folder is
+    refused while the first runs, naming its process; the lock dies with its
+    process. Once owned, leftovers of writes that were cut short (``.tmp-*``
+    files) are removed (never another live writer's: there is none).
+    Yields:
         the folder as a Path.
     """
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise SignsError(f"run folder {run_dir} is a file; expected a folder (new or from a run)")
     try:
-        (run_dir / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".tmp-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise SignsError(f"cannot write the run folder {run_dir} ({e.strerror}); "
                          f"expected a folder this user can write") from None
-    for leftover in run_dir.glob(".tmp-*"):
-        leftover.unlink(missing_ok=True)
-    return run_dir
+    with owned(run_dir, "run folder"):
+        try:
+            (run_dir / CHECKPOINTS).mkdir(exist_ok=True)
+            probe = run_dir / ".tmp-probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise SignsError(f"cannot write the run folder {run_dir} ({e.strerror}); "
+                             f"expected a folder this user can write") from None
+        for leftover in run_dir.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+        yield run_dir
 
 
 def latest_checkpoint(run_dir):
@@ -175,8 +199,27 @@ def load_run(run_dir):
     return cfg, history, done, read_costs(run_dir, done) if done else []
 
 
-def load_parameters(run_dir):
-    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...)."""
+def load_parameters(run_dir, checkpoint="final"):
+    """The trained parameters of a run as a dict of NumPy arrays (W1, b1, ..., bn1/gamma, ...).
+
+    Args:
+        checkpoint: "final": those a finished run wrote (parameters.npz); a run
+            without metrics.json did not finish (killed, stopped, or a resumed
+            segment cut short: an older parameters.npz is not its weights) and is
+            refused. "last": its newest checkpoint, finished or not.
+    """
+    if checkpoint == "last":
+        return _checkpoint_parameters(run_dir)
+    if checkpoint != "final":
+        raise SignsError(f"checkpoint must be one of {', '.join(CHECKPOINT_CHOICES)}, got "
+                         f"{checkpoint!r}", argument="checkpoint")
+    if read_metrics(run_dir) is None and (Path(run_dir) / PARAMS).is_file():
+        found = latest_checkpoint(run_dir)
+        last = (f"its last checkpoint holds {found[1]} epochs" if found
+                else "it saved no checkpoint yet")
+        raise SignsError(f"{run_dir}: the run did not finish (no {METRICS}; {last}); expected a "
+                         f"finished run: resume it to finish it, or choose its last checkpoint "
+                         f"(checkpoint last)")
     path = Path(run_dir) / PARAMETERS
     if not path.is_file():
         raise SignsError(f"{run_dir}: no {PARAMETERS}; expected a finished run folder "
@@ -187,6 +230,25 @@ def load_parameters(run_dir):
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise SignsError(f"{path}: unreadable ({type(e).__name__}); expected the arrays training "
                          f"writes (resume the run to write it again)") from None
+
+
+def _checkpoint_parameters(run_dir):
+    """The model's variables in a run's newest checkpoint (no optimizer state)."""
+    import tensorflow.compat.v1 as tf
+
+    found = latest_checkpoint(run_dir)
+    if found is None:
+        raise SignsError(f"{run_dir}: no checkpoint in {CHECKPOINTS}/; expected a run that "
+                         f"trained at least until its first checkpoint")
+    try:
+        reader = tf.train.load_checkpoint(found[0])
+        shapes = reader.get_variable_to_shape_map()
+        # an optimizer's slots are named after their variable (W1/Adam); its scalars have no shape
+        model = [n for n in shapes if shapes[n] and n.rpartition("/")[0] not in shapes]
+        return {n: reader.get_tensor(n) for n in model}
+    except (tf.errors.OpError, ValueError) as e:
+        raise SignsError(f"{found[0]}: unreadable checkpoint ({type(e).__name__}); expected the "
+                         f"checkpoint training saves") from None
 
 
 def evaluation_files(run_dir, photos):

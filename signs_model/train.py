@@ -11,6 +11,7 @@ Dropout masks are drawn statelessly from (tf_seed, step), so they depend on
 the step, not on the session: a resumed run draws the masks an uninterrupted
 one would. The run folder (layout, reading, writing, finishing) is ``runs``.
 """
+import contextlib
 import math
 import signal
 import time
@@ -175,15 +176,24 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
     check_int("eval_every", eval_every, 0)
     eval_sets = dict(eval_sets or {})
     check_inputs(cfg, X_train, Y_train, eval_sets)
-    (n_x, m), n_y = X_train.shape, Y_train.shape[0]
     session_config = devices.session_config(device, threads)
 
-    costs, done = [], 0
-    if run_dir is not None:
-        run_dir, costs, done = open_run(run_dir, cfg, engine.name, device, notes, resume)
-    elif resume:
-        raise SignsError("resume needs the run folder to continue (run_dir)")
+    with contextlib.ExitStack() as owner:  # the run folder is ours until training ends
+        costs, done = [], 0
+        if run_dir is not None:
+            run_dir, costs, done = owner.enter_context(
+                open_run(run_dir, cfg, engine.name, device, notes, resume))
+        elif resume:
+            raise SignsError("resume needs the run folder to continue (run_dir)")
+        return _train_open(cfg, X_train, Y_train, eval_sets, run_dir, engine, session_config,
+                           costs, done, device, checkpoint_every, eval_every, print_every,
+                           progress, on_epoch)
 
+
+def _train_open(cfg, X_train, Y_train, eval_sets, run_dir, engine, session_config, costs, done,
+                device, checkpoint_every, eval_every, print_every, progress, on_epoch):
+    """``train`` once its run folder (if any) is open and owned."""
+    (n_x, m), n_y = X_train.shape, Y_train.shape[0]
     graph = tf.Graph()
     with graph.as_default():
         spec = build_graph(cfg, n_x, n_y, engine, m)
@@ -222,31 +232,36 @@ def train(cfg, X_train, Y_train, eval_sets=None, run_dir=None, engine="fast", de
         sess.close()
 
 
+@contextlib.contextmanager
 def open_run(run_dir, cfg, engine, device, notes=None, resume=False):
-    """Open ``run_dir`` for a fresh run (refused if it holds one) or to resume it; write params.json.
+    """Own ``run_dir`` for the block: a fresh run (refused if it holds one) or a resumed one.
 
-    Returns:
+    Writes params.json (the new segment). The folder stays ours
+    (``runs.open_for_writing``) until the block ends: a second command on it is
+    refused meanwhile.
+    Yields:
         (run_dir as a Path, costs of the epochs done, epochs done).
     """
     costs, history, done = [], [], 0
-    run_dir = runs.open_for_writing(run_dir)
-    if resume:
-        old, history, done, costs = runs.load_run(run_dir)
-        for name in (h.name for h in HYPERPARAMETERS.values() if h.frozen):
-            if getattr(cfg, name) != getattr(old, name):
-                raise SignsError(f"a resumed run cannot change {name} ({getattr(old, name)!r} "
-                                 f"-> {getattr(cfg, name)!r}): the checkpoint holds the old network")
-        if cfg.num_epochs < done:
-            raise SignsError(f"num_epochs must be at least the {done} epochs {run_dir} "
-                             f"already holds, got {cfg.num_epochs}", argument="num_epochs")
-    elif runs.has_progress(run_dir):
-        raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
-                         f"or choose a new folder")
-    try:
-        runs.start_segment(run_dir, cfg, history, done, engine, device, notes)
-    except OSError as e:
-        raise runs.write_failure(run_dir, e, done) from None
-    return run_dir, costs, done
+    with runs.open_for_writing(run_dir) as run_dir:
+        if resume:
+            old, history, done, costs = runs.load_run(run_dir)
+            for name in (h.name for h in HYPERPARAMETERS.values() if h.frozen):
+                if getattr(cfg, name) != getattr(old, name):
+                    raise SignsError(f"a resumed run cannot change {name} ({getattr(old, name)!r} "
+                                     f"-> {getattr(cfg, name)!r}): the checkpoint holds the old "
+                                     f"network")
+            if cfg.num_epochs < done:
+                raise SignsError(f"num_epochs must be at least the {done} epochs {run_dir} "
+                                 f"already holds, got {cfg.num_epochs}", argument="num_epochs")
+        elif runs.has_progress(run_dir):
+            raise SignsError(f"run folder {run_dir} already holds a run; continue it (resume) "
+                             f"or choose a new folder")
+        try:
+            runs.start_segment(run_dir, cfg, history, done, engine, device, notes)
+        except OSError as e:
+            raise runs.write_failure(run_dir, e, done) from None
+        yield run_dir, costs, done
 
 
 def resume_config(run_dir, epochs=None, **changes):

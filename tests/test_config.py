@@ -33,6 +33,25 @@ def test_every_hyperparameter_is_a_train_flag_with_its_help(capsys):
         assert getattr(build_parser().parse_args(["train", *given]), name) == expected
 
 
+@pytest.mark.parametrize("name", [n for n, h in HYPERPARAMETERS.items() if h.type is tuple])
+def test_a_layer_list_flag_takes_the_word_its_help_shows_for_empty(name, capsys, run_cli):
+    """--conv-channels none: the help's "(default none)" parses, and means no layers."""
+    h = HYPERPARAMETERS[name]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    if h.default == ():
+        assert f"{h.help} (default none)" in " ".join(help_text.split())
+    for word in ("none", "None", ""):
+        assert getattr(build_parser().parse_args(["train", h.option, word]), name) == ()
+    # a list that cannot be empty is refused by the config, in one line naming the flag
+    epochs = ["--epochs", "0"] if h.default == () else []  # refused before any training
+    code, out, err = run_cli("train", h.option, "none", *epochs)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"signs: error: argument {h.option}: " if h.default != ()
+                          else "signs: error: argument --epochs: ")
+
+
 @pytest.mark.parametrize("name", [n for n, h in HYPERPARAMETERS.items() if h.type is not tuple])
 def test_every_hyperparameter_is_a_search_axis_checked_against_the_registry(name):
     h = HYPERPARAMETERS[name]

@@ -1,6 +1,10 @@
 """Evaluating a run on a labelled folder of photos: counts checked by hand, both layouts, the CLI."""
 import json
+import os
 import shutil
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -10,8 +14,10 @@ from signs_model import runs
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
 from signs_model.evaluate import evaluate_photos, format_confusion
-from signs_model.files import write_npz
+from signs_model.files import write_json, write_npz
 from signs_model.images import labelled_images
+
+from test_faults import without_root_override
 
 # The crafted run's digit for each solid colour (its prototype, RGB in [0, 1])
 PROTOTYPES = np.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, 1, 1)], float)
@@ -50,6 +56,7 @@ def run_dir(tmp_path_factory):
         "W1": W1, "b1": np.zeros((3, 1), np.float32),
         "W2": (2 * SCALE * PROTOTYPES).astype(np.float32),
         "b2": (-SCALE * (PROTOTYPES ** 2).sum(axis=1, keepdims=True)).astype(np.float32)})
+    write_json(folder / runs.METRICS, {"epochs": 1})  # finished: predict and evaluate take it
     return folder
 
 
@@ -212,3 +219,92 @@ def test_evaluate_the_same_folder_twice_replaces_its_figures(run_dir, subfolders
     again = evaluate_photos(run_dir, subfolders)
     assert again["confusion_png"] == first["confusion_png"] and again["n"] == 6
     assert not list(run_dir.glob(".tmp-*"))
+
+
+# --- labels you can trust (docs/reliability.md) -------------------------------------------
+
+def test_a_camera_counter_is_never_read_as_a_label(run_dir, prefixed, run_cli):
+    """IMG_0004_edit.jpg is not a photo of a 4, and a phone's date is not a label: both are
+    skipped and named, the rest is scored as without them, exit 0."""
+    solid(prefixed / "IMG_0004_edit.png", "red")  # would be scored as a 4 read wrong
+    solid(prefixed / "IMG_20240501_123456.png", "red")  # would abort: "labelled 20240501"
+    solid(prefixed / "33_x.png", "red")  # two digits: no label either
+    (prefixed / "LICENSE").write_text("not a photo: passed over in silence")
+    code, out, err = run_cli("evaluate", "--run", run_dir, "--photos", prefixed, "--json")
+    assert code == 0
+    result = json.loads(out)
+    check_hand_counted(result)
+    skipped = [str(prefixed / n) for n in ("33_x.png", "IMG_0004_edit.png",
+                                           "IMG_20240501_123456.png")]
+    assert result["skipped"] == skipped
+    assert err.splitlines() == [f"signs: warning: {p}: no label, skipped; expected photos named "
+                                f"<digit>_*.jpg (3_hand.jpg) or in class folders 0/ ... 9/"
+                                for p in skipped]
+    code, out, _ = run_cli("evaluate", "--run", run_dir, "--photos", prefixed)
+    assert "(6 of 8 photos right; 3 without a label skipped)" in out
+
+
+def test_images_names_keep_their_labels(own_images):
+    """images/ names its photos sign_<d>_IMG_<n>.jpg: the rule reads <d>, never the counter."""
+    found = labelled_images(own_images[0].parent)
+    assert [(p.name, label) for p, label in found] == [
+        (p.name, int(p.name.split("_")[1])) for p in sorted(own_images)]
+    assert len(found) == 12 and {label for _, label in found} == set(range(6))
+
+
+def test_linked_class_folders_are_followed_once(run_dir, subfolders, tmp_path):
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    for digit in PHOTOS:
+        (linked / str(digit)).symlink_to(subfolders / str(digit), target_is_directory=True)
+    (subfolders / "3" / "loop").symlink_to(linked, target_is_directory=True)  # a link loop
+    (linked / "1" / "again").symlink_to(subfolders / "1", target_is_directory=True)
+    check_hand_counted(evaluate_photos(run_dir, linked))  # each photo once, and it ends
+    (subfolders / "3" / "loop").unlink()
+    some = tmp_path / "some"  # some class folders linked, some real
+    shutil.copytree(subfolders, some, symlinks=True, ignore=shutil.ignore_patterns("1", "3"))
+    for digit in (1, 3):
+        (some / str(digit)).symlink_to(subfolders / str(digit), target_is_directory=True)
+    check_hand_counted(evaluate_photos(run_dir, some))
+
+
+def test_a_broken_link_is_named_like_any_unreadable_photo(run_dir, subfolders, run_cli):
+    (subfolders / "2" / "gone.jpg").symlink_to(subfolders / "nowhere.jpg")
+    code, out, err = run_cli("evaluate", "--run", run_dir, "--photos", subfolders, "--json")
+    assert code == 1
+    assert err.splitlines() == [f"signs: error: {subfolders / '2' / 'gone.jpg'}: a broken link "
+                                f"(to {subfolders / 'nowhere.jpg'}); expected a photo file"]
+    check_hand_counted({**json.loads(out), "unreadable": []})
+
+
+@pytest.mark.parametrize("side, reason", [
+    (12000, "image is 12000x12000 pixels; expected at most 50 megapixels"),
+    (20000, "image is 400 megapixels, over the pixel limit for decoding safely; expected at "
+            "most 50 megapixels")])
+def test_a_photo_over_the_pixel_limit_says_so(run_dir, tmp_path, run_cli, side, reason):
+    photo = tmp_path / "big" / "3" / "huge.png"
+    photo.parent.mkdir(parents=True)
+    Image.new("1", (side, side)).save(photo)  # a few KB on disk
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out, err = run_cli("evaluate", "--run", run_dir, "--photos", tmp_path / "big")
+    assert code == 2 and out == ""
+    assert err == (f"signs: error: {tmp_path / 'big'}: none of its 1 labelled images is readable "
+                   f"(first: {photo}: {reason})\n")
+    assert not [w for w in caught if "DecompressionBomb" in w.category.__name__]
+
+
+def test_a_folder_that_cannot_be_listed_is_refused(subfolders):
+    """Not left out in silence (as os.walk does by default): one line naming it."""
+    (subfolders / "5").chmod(0)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from signs_model.cli import main; "
+             "sys.exit(main(['data', 'build', '--from', sys.argv[1], '--out', sys.argv[2]]))",
+             str(subfolders), str(subfolders.parent / "built")],
+            capture_output=True, text=True, preexec_fn=without_root_override())
+    finally:
+        (subfolders / "5").chmod(0o755)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"signs: error: {subfolders / '5'}: cannot list the folder (Permission "
+                           f"denied); expected a folder of photos this user can read\n")

@@ -108,12 +108,54 @@ def test_run_killed_after_its_last_checkpoint_is_finished_by_resume(tiny_dir, tm
     assert runs.latest_checkpoint(run)[1] == 6  # every epoch is done: only the end files are missing
     refused = run_signs_subprocess("predict", "--run", run, own_images[0])
     assert refused.returncode == 2
-    assert "no parameters.npz" in one_error_line(refused.stderr)
+    assert "the run did not finish (no metrics.json; its last checkpoint holds 6 epochs)" in (
+        one_error_line(refused.stderr))
     resumed = signs_train(tiny_dir, "--resume", run)
     assert resumed.returncode == 0, resumed.stderr
     assert runs.read_metrics(run)["epochs"] == 6
     again = signs_train(tiny_dir, "--resume", run)  # finished now: says so
     assert again.returncode == 2 and "already finished" in one_error_line(again.stderr)
+
+
+def test_a_resume_killed_mid_segment_is_not_taken_for_a_finished_run(tiny_dir, tmp_path,
+                                                                       own_images, run_cli):
+    """Its parameters.npz is the previous segment's: predict and evaluate refuse the run,
+    unless its last checkpoint is asked for."""
+    run = tmp_path / "run"
+    assert fresh_run(tiny_dir, run).returncode == 0
+    old = runs.load_parameters(run)
+    killed = signs_train(tiny_dir, "--resume", run, "--epochs", 4, "--checkpoint-every", 2,
+                         failpoint="checkpoint-8")  # of 6 + 4 epochs
+    assert killed.returncode == -signal.SIGKILL
+    assert (run / runs.PARAMETERS).exists() and runs.read_metrics(run) is None
+    expected = (f"{run}: the run did not finish (no metrics.json; its last checkpoint holds "
+                f"8 epochs)")
+    for command in (["predict", "--run", run, own_images[0]],
+                    ["evaluate", "--run", run, "--photos", own_images[0].parent]):
+        code, out, err = run_cli(*command)
+        assert code == 2 and out == "" and expected in one_error_line(err)
+        code, out, err = run_cli(*command, "--checkpoint", "last")
+        assert code == 0 and err == "" and "(p=" in out
+    last = runs.load_parameters(run, checkpoint="last")  # the model's variables, no Adam slots
+    assert sorted(last) == sorted(old)
+    assert not np.array_equal(last["W1"], old["W1"])  # two more epochs moved them
+    assert Predictor(run, checkpoint="last").config.num_epochs == 10
+
+
+def test_the_last_checkpoint_of_a_finished_run_is_its_parameters(tmp_path, signs):
+    """Batch norm's moving averages are in both; the optimizer's slots in neither."""
+    cfg = TrainConfig(num_epochs=2, minibatch_size=32, hidden_units=(5,), batch_norm=True)
+    train.train(cfg, signs.X_train[:, :64], signs.Y_train[:, :64], run_dir=tmp_path,
+                progress=False)
+    final, last = runs.load_parameters(tmp_path), runs.load_parameters(tmp_path, "last")
+    assert sorted(last) == sorted(final) and "bn1/moving_mean" in last
+    for name in final:
+        np.testing.assert_array_equal(last[name], final[name])
+    with pytest.raises(SignsError, match="checkpoint must be one of final, last, got 'best'"):
+        runs.load_parameters(tmp_path, "best")
+    shutil.rmtree(tmp_path / runs.CHECKPOINTS)
+    with pytest.raises(SignsError, match="no checkpoint in checkpoints/"):
+        runs.load_parameters(tmp_path, "last")
 
 
 def test_finished_run_is_not_overwritten(tiny_dir, tmp_path):

@@ -127,7 +127,7 @@ def test_round_trip_of_every_name():
          "beta": {"scale": "one_minus_log", "low": 0, "high": 0.99},
          "beta2": {"scale": "one_minus_log", "low": 0.99, "high": 0.9999},
          "epsilon": {"scale": "log", "low": 1e-8, "high": 1e-6},
-         "hidden_units_12": {"scale": "int", "low": 1, "high": 1},
+         "hidden_units_1": {"scale": "int", "low": 1, "high": 1},
          "batch_norm": {"scale": "choice", "values": [True, False]},
          "l2_lambda": {"scale": "linear", "low": 0, "high": 0.1},
          "keep_prob": {"scale": "linear", "low": 0.5, "high": 1}}
@@ -356,14 +356,32 @@ def test_a_layer_list_axis_refuses_other_scales_and_bad_lists(name, spec, needle
 
 
 def test_hidden_units_and_its_items_are_not_sampled_together():
-    with pytest.raises(SignsError, match="either hidden_units or hidden_units_<k>, not both"):
+    with pytest.raises(SignsError, match="samples both hidden_units and hidden_units_1; expected"):
         config_changes({"hidden_units": (5,), "hidden_units_1": 4})
 
 
-def test_accepts_any_hidden_layer_index():
-    space = SearchSpace.from_dict({f"hidden_units_{k}": {"scale": "int", "low": 1, "high": 9}
-                                   for k in (1, 2, 10, 123)})
-    assert len(space) == 4
+LAYER = {"scale": "int", "low": 1, "high": 9}
+
+
+@pytest.mark.parametrize("names, needle", [
+    (["hidden_units", "hidden_units_1"], "samples both hidden_units and hidden_units_1; expected"),
+    (["hidden_units_2"], "samples hidden_units_2 without hidden_units_1; expected"),
+    (["hidden_units_1", "hidden_units_2", "hidden_units_10"],
+     "samples hidden_units_1, hidden_units_2, hidden_units_10 without hidden_units_3; expected"),
+])
+def test_a_space_whose_layers_no_trial_can_build_is_refused_before_training(names, needle):
+    """Every trial of such a space would fail: the space itself is refused, in one line."""
+    spec = {n: ({"scale": "choice", "values": [[5]]} if n == "hidden_units" else LAYER)
+            for n in names}
+    with pytest.raises(SignsError, match=f"^search space {needle}") as e:
+        SearchSpace.from_dict(spec)
+    assert "\n" not in str(e.value)
+
+
+def test_accepts_layers_numbered_from_one():
+    space = SearchSpace.from_dict({f"hidden_units_{k}": LAYER for k in (2, 1, 3)})
+    assert len(space) == 3
+    assert config_changes({"hidden_units_2": 5, "hidden_units_1": 7})["hidden_units"] == (7, 5)
 
 
 def test_param_checks_on_direct_construction():

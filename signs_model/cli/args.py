@@ -3,12 +3,16 @@ import argparse
 
 from ..config import HYPERPARAMETERS
 from ..device import DEVICES
+from ..runs import CHECKPOINT_CHOICES
 
 
 def comma_separated(convert, example):
-    """An argparse type: "25,12" -> (25, 12) with ``convert`` applied to each item ("" -> ())."""
+    """An argparse type: "25,12" -> (25, 12) with ``convert`` applied to each item.
+
+    "" and "none" (the word the help shows for an empty default) give ().
+    """
     def parse(text):
-        if not text.strip():
+        if text.strip().lower() in ("", "none"):
             return ()
         try:
             return tuple(convert(v) for v in text.split(","))
@@ -43,6 +47,13 @@ def add_data_arg(p):
 def add_device_arg(p):
     p.add_argument("--device", choices=DEVICES, default="auto",
                    help="auto: a GPU if TensorFlow sees one; gpu: refuse to run without one")
+
+
+def add_checkpoint_arg(p):
+    p.add_argument("--checkpoint", choices=CHECKPOINT_CHOICES, default="final",
+                   help="final: the parameters a finished run wrote (default; a run that did "
+                   "not finish, without metrics.json, is refused); last: its newest checkpoint, "
+                   "for a run that was stopped or killed")
 
 
 def _default(h):

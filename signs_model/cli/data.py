@@ -1,7 +1,9 @@
 """``signs data info|build``: inspect the SIGNS h5 files, or build them from photos."""
 import json
+import sys
 
 from .. import data
+from ..images import RULE
 from .args import add_data_arg
 
 
@@ -19,6 +21,9 @@ def info(args):
 
 def build(args):
     out = data.build_dataset(args.source, args.out, args.test_fraction, args.seed)
+    for path in out["skipped"]:
+        print(f"signs: warning: {path}: no label, left out; expected photos {RULE}",
+              file=sys.stderr)
     print(f"wrote {out['out_dir']}/train_signs.h5 ({out['train']} images) and "
           f"test_signs.h5 ({out['test']} images), classes {out['classes']}")
 
@@ -32,7 +37,8 @@ def add_parser(sub):
     q.set_defaults(func=info)
     q = data_sub.add_parser("build", help="write the course h5 pair from a folder of photos")
     q.add_argument("--from", dest="source", required=True, metavar="FOLDER",
-                   help="photos named <digit>_*.jpg, or in class subfolders 0/ ... 5/")
+                   help="photos named <digit>_*.jpg (3_hand.jpg), or in class subfolders "
+                   "0/ ... 5/; photos without such a label are left out and named")
     q.add_argument("--out", required=True, metavar="DIR")
     q.add_argument("--test-fraction", type=float, default=0.1)
     q.add_argument("--seed", type=int, default=0)

@@ -3,22 +3,26 @@ import json
 import sys
 
 from ..evaluate import evaluate_photos, format_confusion
-from .args import add_device_arg
+from ..images import RULE
+from .args import add_checkpoint_arg, add_device_arg
 
 SHOWN = 10  # wrong photos listed in the text output
 
 
 def run(args):
-    result = evaluate_photos(args.run, args.photos, args.batch_size, args.device)
+    result = evaluate_photos(args.run, args.photos, args.batch_size, args.device, args.checkpoint)
+    for path in result["skipped"]:
+        print(f"signs: warning: {path}: no label, skipped; expected photos {RULE}", file=sys.stderr)
     for r in result["unreadable"]:
         print(f"signs: error: {r['error']}", file=sys.stderr)
     if args.json:
         print(json.dumps(result))
     else:
-        left_out = len(result["unreadable"])
+        left_out = [f"{len(result[k])} {what}" for k, what in (
+            ("unreadable", "unreadable left out"), ("skipped", "without a label skipped"))
+            if result[k]]
         print(f"{args.photos}: accuracy {result['accuracy']:.3f} ({result['correct']} of "
-              f"{result['n']} photos right" + (f"; {left_out} unreadable left out)" if left_out
-                                               else ")"))
+              f"{result['n']} photos right" + "".join(f"; {x}" for x in left_out) + ")")
         print(format_confusion(result["confusion"]))
         wrong = result["wrong"]
         if wrong:
@@ -37,8 +41,10 @@ def add_parser(sub):
                        "on a labelled folder of photos")
     p.add_argument("--run", required=True, metavar="RUN_DIR", help="a finished run folder")
     p.add_argument("--photos", required=True, metavar="DIR",
-                   help="photos in class subfolders 0/ ... 5/, or named <digit>_*.jpg; figures "
+                   help="photos in class folders 0/ ... 5/, or named <digit>_*.jpg (3_hand.jpg; "
+                   "photos without such a label, IMG_0004.jpg, are skipped and named); figures "
                    "go to RUN_DIR/evaluate-<DIR's name>-{confusion,wrong}.png")
+    add_checkpoint_arg(p)
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--batch-size", type=int, default=256, help="photos per session run")
     add_device_arg(p)

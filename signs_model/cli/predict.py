@@ -3,12 +3,12 @@ import json
 import sys
 
 from ..predict import Predictor, check_batch_size
-from .args import add_device_arg
+from .args import add_checkpoint_arg, add_device_arg
 
 
 def run(args):
     check_batch_size(args.batch_size)
-    predictor = Predictor(args.run, args.device)
+    predictor = Predictor(args.run, args.device, args.checkpoint)
     failed = 0
     try:
         for r in predictor.predict_files(args.images, args.batch_size):
@@ -28,6 +28,7 @@ def add_parser(sub):
     p = sub.add_parser("predict", help="classify your own photos with a trained run")
     p.add_argument("--run", required=True, metavar="RUN_DIR", help="a finished run folder")
     p.add_argument("images", nargs="+", metavar="IMAGE")
+    add_checkpoint_arg(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--batch-size", type=int, default=256, help="images per session run")
     add_device_arg(p)
