@@ -79,7 +79,7 @@ def build(run, device="auto"):
             predictor, problem = None, str(e)
 
     def predict(photo):
-        """A photo file -> ({digit: probability}, the network's input as a picture)."""
+        """One photo -> its digit with the six probabilities (the page also shows the input)."""
         if photo is None:  # the photo was removed
             return None, None
         if problem:
