@@ -115,14 +115,16 @@ def build(run, device="auto"):
     return page
 
 
-def serve(page, host=HOST, port=None):
+def serve(page, host=None, port=None):
     """Start the page's web server in a thread; returns its URL.
 
     ``page.block_thread()`` waits until Ctrl-C, ``page.close()`` stops it.
     Args:
-        host: the interface to listen on (127.0.0.1: this machine only; 0.0.0.0: every one).
+        host: the interface to listen on (None: HOST, 127.0.0.1, this machine only;
+            0.0.0.0: every one).
         port: the TCP port (None: the first free one from 7860).
     """
+    host = host or HOST
     if port is not None and check_int("port", port) > 65535:
         raise SignsError(f"port must be an int in [1, 65535], got {port}", argument="port")
     try:

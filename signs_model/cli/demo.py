@@ -20,8 +20,8 @@ def run(args):
 def add_parser(sub):
     p = sub.add_parser("demo", help="a web page that reads your hand sign (upload or webcam)")
     p.add_argument("--run", required=True, metavar="RUN_DIR", help="a finished run folder")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", help="interface to listen on (default 127.0.0.1: this machine "
+                   "only; 0.0.0.0: every one)")
     p.add_argument("--port", type=int, help="TCP port (default: the first free one from 7860)")
     add_device_arg(p)
     p.set_defaults(func=run)
