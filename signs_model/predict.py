@@ -49,7 +49,7 @@ def photo_input(source):
     image = source if isinstance(source, np.ndarray) else load_image(source)
     if image.shape != IMAGE_SHAPE or image.dtype != np.uint8:
         raise SignsError(f"image must be a {IMAGE_SHAPE} uint8 array, got {image.shape} "
-                         f"{image.dtype}", argument="image")
+                         f"{image.dtype}", argument="source")
     return flatten(image[np.newaxis])
 
 
