@@ -143,6 +143,12 @@ def standardize(X):
     return (X - mean) / tf.maximum(tf.sqrt(variance), tf.math.rsqrt(n_x))
 
 
+def preprocess(cfg, X):
+    """What ``cfg``'s network does to its input X (n_x, m) before the first layer (after
+    augmentation in training): ``standardize`` each photo, or nothing."""
+    return standardize(X) if cfg.preprocess == "standardize" else X
+
+
 def conv_output_size(conv_channels, image_shape=IMAGE_SHAPE):
     """Features the conv blocks hand to the dense layers (each block halves height and width)."""
     if not conv_channels:
@@ -193,8 +199,7 @@ def logits(cfg, X, parameters, training=False, seed=None):
             raise SignsError("augment needs a seed, a (2,) int64 tensor", argument="seed")
         draw = lambda: augment(X, stateless_seed(seed, 0))  # noqa: E731
         X = draw() if training is True else tf.cond(training, draw, lambda: X)
-    if cfg.preprocess == "standardize":
-        X = standardize(X)
+    X = preprocess(cfg, X)
     if cfg.conv_channels:
         height, width, channels = IMAGE_SHAPE
         A = tf.reshape(tf.transpose(X), [-1, height, width, channels])

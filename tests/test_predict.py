@@ -173,3 +173,42 @@ def test_cli_predict_refuses_a_bad_batch_size(run_dir, own_images, run_cli, valu
 def test_cli_predict_needs_a_finished_run(tmp_path, run_cli, own_images):
     code, _, err = run_cli("predict", "--run", tmp_path, own_images[0])
     assert code == 2 and "no params.json" in err
+
+
+def test_predict_photo_answers_as_predict_files_and_shows_the_input(run_dir, own_images):
+    """The demo's path (one photo, with its picture) gives predict's answer; the picture of a
+    run without preprocessing is the photo as read, pixel for pixel."""
+    p = predict.Predictor(run_dir)
+    try:
+        paths = own_images[:3]
+        X = np.hstack([predict.photo_input(path) for path in paths])
+        atol = softmax_atol(p.session.run(p.logits, {p.X: X}), X.shape[0]) + 1e-6  # 6 decimals
+        for path, expected in zip(paths, p.predict_files(paths)):
+            got = p.predict_photo(path)
+            assert got["digit"] == expected["digit"]
+            np.testing.assert_allclose(got["probabilities"], expected["probabilities"], rtol=0,
+                                       atol=atol)
+            np.testing.assert_array_equal(got["seen"], load_image(path))
+        image = load_image(paths[0])
+        assert p.predict_photo(image)["probabilities"] == p.predict_photo(paths[0])["probabilities"]
+        with pytest.raises(SignsError, match=r"image must be a \(64, 64, 3\) uint8 array, got "
+                                             r"\(32, 32, 3\) uint8"):
+            p.predict_photo(image[:32, :32])
+    finally:
+        p.close()
+
+
+def test_a_standardizing_run_shows_its_input_stretched(signs, own_images, tmp_path):
+    """Standardized inputs are not in [0, 1]: the picture maps their lowest value to black and
+    their highest to white. Standardizing is (x - mean) / std, so that is the photo stretched."""
+    train.train(TrainConfig(num_epochs=2, learning_rate=1e-3, preprocess="standardize"),
+                signs.X_train[:, :96], signs.Y_train[:, :96], run_dir=tmp_path, progress=False)
+    p = predict.Predictor(tmp_path)
+    try:
+        seen = p.predict_photo(own_images[0])["seen"].astype(int)
+    finally:
+        p.close()
+    photo = load_image(own_images[0]).astype(float)
+    stretched = 255 * (photo - photo.min()) / (photo.max() - photo.min())
+    assert seen.min() == 0 and seen.max() == 255
+    assert np.abs(seen - stretched).max() <= 1  # float32 standardization: within one level

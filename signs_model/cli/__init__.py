@@ -1,4 +1,4 @@
-"""The ``signs`` command: train, tune, dashboard, predict, evaluate, data, experiment, port.
+"""The ``signs`` command: train, tune, dashboard, predict, evaluate, demo, data, experiment, port.
 
 Each subcommand (a module here) parses its flags and calls the library; the
 library never imports this package. Library errors name arguments
@@ -9,10 +9,10 @@ import argparse
 import sys
 
 from ..errors import SignsError
-from . import dashboard, data, evaluate, experiment, port, predict, train, tune
+from . import dashboard, data, demo, evaluate, experiment, port, predict, train, tune
 from .args import flag_of
 
-COMMANDS = (train, tune, dashboard, predict, evaluate, data, experiment, port)
+COMMANDS = (train, tune, dashboard, predict, evaluate, demo, data, experiment, port)
 
 
 def _version():
