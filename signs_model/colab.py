@@ -25,6 +25,6 @@ class _Nothing:
 
 
 def __getattr__(name):
-    if name.startswith("__"):
+    if name.startswith(("_", "pytest")):  # not Colab's: tools that probe modules (pytest, doctest)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return _Nothing(name)
