@@ -1,5 +1,6 @@
 # make train : create .venv, install, train the course's model on SIGNS and report accuracy
-# make test  : create/update .venv and run the whole test suite
+# make test  : create/update .venv and run the whole test suite (what CI runs)
+# make quick : the quick tier: no long training, notebook kernel, subprocess or browser
 # Data: ships in datasets/ (train_signs.h5, test_signs.h5); SIGNS_DATA_DIR points elsewhere.
 
 PYTHON ?= python3
@@ -7,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup train test bench clean
+.PHONY: setup train test quick bench clean
 
 setup: $(STAMP)
 
@@ -22,7 +23,10 @@ train: setup
 	$(VENV)/bin/signs train $(ARGS)
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --doctest-modules signs_model tests $(PYTEST_ARGS)
+
+quick: setup
+	$(PY) -m pytest --doctest-modules signs_model tests -m "not slow and not notebook and not subprocess and not browser" $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) benchmarks/train_speed.py

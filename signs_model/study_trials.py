@@ -121,7 +121,8 @@ def rows(records, space):
         if not study.ended(t):
             continue
         a = t.user_attrs
-        status = {"COMPLETE": "ok", "PRUNED": "pruned"}.get(t.state.name, a.get("status", "failed"))
+        status = {"COMPLETE": "ok", "PRUNED": "pruned"}.get(t.state.name) or \
+            ("diverged" if a.get("status") == "diverged" else "failed")
         reason = a.get("reason") or ("its process stopped (no heartbeat) and was not retried again"
                                      if status == "failed" else "")
         rows.append({"round": r, "trial": k, "run_dir": a.get("run_dir", f"round{r}/trial{k:03d}"),

@@ -1,4 +1,9 @@
-"""Shared fixtures: the SIGNS data (datasets/ or $SIGNS_DATA_DIR), the own photos, CLI runners."""
+"""Shared fixtures (the SIGNS data, the own photos, CLI runners, small subsets) and the test tiers.
+
+The tiers live here, in one place: ``KINDS`` names the tests of each kind (a
+whole module, or ``module::test``), and ``make quick`` runs every test of no
+kind (``-m "not slow and not notebook and not subprocess and not browser"``).
+"""
 import os
 import subprocess
 import sys
@@ -10,6 +15,37 @@ import signs_model  # noqa: F401  (configures TensorFlow before the tests import
 from signs_model import cli, data
 
 ROOT = Path(__file__).resolve().parent.parent
+
+KINDS = {
+    # drives Debian's Chromium, or serves a page from a subprocess
+    "browser": {"test_dashboard", "test_demo"},
+    # runs a notebook kernel
+    "notebook": {"test_notebooks_bn", "test_notebooks_tuning", "test_notebooks_tutorial", "test_port",
+                 "test_port_corpus"},
+    # starts `signs` (or a server, or a script) in other processes, kills processes
+    "subprocess": {"test_faults", "test_search_faults", "test_study_shared", "test_ownership",
+                   "test_port_cases", "test_bn_network::test_cli_train_batch_norm_writes_a_complete_run",
+                   "test_batchnorm::test_matches_keras_values_gradients_and_moving_stats",
+                   "test_search::test_cli_end_to_end_with_final_test"},
+    # trains longer than a few epochs, or runs searches in worker processes
+    "slow": {"test_search", "test_population", "test_train::test_full_course_training",
+             "test_pruning::test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them",
+             "test_hparams_summary::test_a_search_writes_the_experiment_and_one_session_per_trial",
+             "test_experiments::test_cli_bn_lr_range", "test_experiments::test_cli_regularization",
+             "test_experiments::test_bn_lr_range_writes_csv_markdown_and_figure",
+             "test_photos::test_conv_network_trains_resumes_and_predicts",
+             "test_photos::test_preset_photos_from_the_command_line",
+             "test_photos::test_augmented_training_repeats_and_resumes"},
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test with its kinds from ``KINDS``."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        for kind, names in KINDS.items():
+            if module in names or f"{module}::{item.originalname}" in names:
+                item.add_marker(kind)
 OWN_IMAGES = Path(os.environ.get("SIGNS_OWN_IMAGES", ROOT / "images"))
 
 

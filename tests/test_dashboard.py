@@ -248,7 +248,6 @@ def trials_list(page):
     return page.get_by_text(re.compile(r"^\d+ Trials$")).inner_text(), chips
 
 
-@pytest.mark.browser
 def test_trials_listed_with_their_states(study_page, search):
     _, study = search
     title, chips = trials_list(study_page)
@@ -260,7 +259,6 @@ def test_trials_listed_with_their_states(study_page, search):
     assert sorted(SHOWN_STATE[STATES[s]] for s, _ in TRIALS) == sorted(c[0] for c in chips.values())
 
 
-@pytest.mark.browser
 def test_best_value(study_page, search):
     _, study = search
     assert study.best_value == accuracy(max(c[-1] for s, c in TRIALS if s == "ok"))
@@ -269,7 +267,6 @@ def test_best_value(study_page, search):
     expect(card.get_by_role("heading", name=shown(study.best_value), exact=True)).to_have_count(1, timeout=WAIT)
 
 
-@pytest.mark.browser
 def test_pruned_trial_curve(study_page, search):
     _, study = search
     pruned = [t for t in study.trials if t.state.name == "PRUNED"]
@@ -301,7 +298,6 @@ def test_pruned_trial_curve(study_page, search):
         ["Intermediate Values"] + [f"{s} {shown(v)}" for s, v in zip(steps, values)], timeout=WAIT)
 
 
-@pytest.mark.browser
 def test_ctrl_c_stops_it(server, address, search):
     """Last: it ends the module's server. One line of output, then a clean exit on Ctrl-C."""
     process, stdout = server

@@ -19,7 +19,6 @@ from signs_model import study
 from signs_model.errors import SignsError
 from signs_model.files import read_csv, read_json
 
-pytestmark = pytest.mark.subprocess
 TRIALS = 6
 
 

@@ -161,15 +161,28 @@ def test_nonsense_hyperparameters_refused(args, message, run_cli, data_dir):
     assert code == 2 and message in err and err.count("\n") == 1
 
 
-@pytest.mark.slow
+# The costs docs/results.md prints for `signs train` (the course's defaults), every 100 epochs.
+PRINTED_COSTS = [1.849917, 0.963813, 0.636128, 0.427841, 0.307996, 0.189294, 0.114946, 0.067264,
+                 0.033412, 0.019573, 0.009778, 0.004691, 0.003654, 0.002216, 0.001206]
+
+
 def test_full_course_training(signs, tmp_path, run_cli, data_dir):
-    """The course's default run (1500 epochs, fast engine): the README's figures come from here."""
+    """The course's default run (1500 epochs, fast engine): the printed figures come from here.
+
+    Across CPUs float32 sums run in other orders (docs/results.md, reproducibility): the
+    first printed cost holds to all six decimals, the next ones to 4 decimals (AVX2 vs
+    AVX-512 part there by epoch 231), and the late, small ones to about two significant
+    digits; accuracies to one photo.
+    """
     code, out, err = run_cli("train", "--data-dir", data_dir, "--out", tmp_path / "run",
                              "--no-progress")
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     costs = [float(r["cost"]) for r in read_csv(tmp_path / "run" / "costs.csv")]
-    print({e: round(costs[e], 6) for e in range(0, 1500, 100)}, metrics)
     assert len(costs) == 1500
-    assert metrics["train_accuracy"] >= 0.99
-    assert metrics["test_accuracy"] >= 0.80
+    printed = costs[::100]
+    assert printed[0] == pytest.approx(PRINTED_COSTS[0], abs=5e-7)
+    assert printed[1:3] == pytest.approx(PRINTED_COSTS[1:3], abs=5e-4)
+    assert printed[3:] == pytest.approx(PRINTED_COSTS[3:], rel=0.25)
+    assert metrics["train_accuracy"] == pytest.approx(1.0, abs=1 / 1080)
+    assert metrics["test_accuracy"] == pytest.approx(0.883333, abs=1.01 / 120)
