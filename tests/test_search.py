@@ -182,6 +182,14 @@ def test_rerun_with_more_trials_keeps_the_finished_ones_and_trains_only_the_new(
     assert len(read_rows(tmp_path)) == 3
 
 
+def test_rerun_with_fewer_trials_keeps_every_finished_row(signs, tmp_path):
+    first = quick_search(signs, tmp_path, trials=3)["rows"]
+    best = max(first, key=lambda r: r["dev_accuracy"])
+    second = quick_search(signs, tmp_path, trials=1)
+    assert second["rows"] == first and len(read_rows(tmp_path)) == 3
+    assert best["run_dir"] in (tmp_path / "leaderboard.md").read_text()
+
+
 def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
     code, out, err = run_cli("tune", "--dry-run", "--trials", 5, "--seed", 7)
     assert code == 0 and err == ""

@@ -142,3 +142,25 @@ def test_kill_9_of_one_process_the_other_finishes_the_study_nothing_lost(server,
     assert read_json(run / "metrics.json")["epochs"] == 60 and len(read_csv(run / "costs.csv")) == 60
     rows = read_csv(out / "results.csv")
     assert [r["status"] for r in rows] == ["ok"] * TRIALS
+
+
+def test_two_searches_on_one_folder_share_its_study(data_dir, tmp_path):
+    # Two `signs tune --out SAME` at once, with different --trials, on the folder's own SQLite
+    # study: each trial is trained by one of them, and both report the same rows.
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "signs_model.cli", "tune", "--epochs", 2, "--workers", 1,
+            "--population", 1, "--out", out, "--data-dir", data_dir, "--device", "cpu"]
+    procs = []
+    for i, trials in enumerate((2, 3)):
+        with open(tmp_path / f"log{i}.out", "w") as o, open(tmp_path / f"log{i}.err", "w") as e:
+            procs.append(subprocess.Popen([str(a) for a in args + ["--trials", trials]],
+                                          stdout=o, stderr=e))
+    for i, proc in enumerate(procs):
+        finish(proc, tmp_path / f"log{i}")
+    rows = read_csv(out / "results.csv")
+    assert [r["run_dir"] for r in rows] == [f"round0/trial{k:03d}" for k in range(3)]
+    assert all(r["status"] == "ok" for r in rows)
+    for r in rows:  # trained once: one segment, and no process found it "already holding a run"
+        assert len(read_json(out / r["run_dir"] / "params.json")["history"]) == 1
+    for i in (0, 1):
+        assert "already holds a run" not in open(tmp_path / f"log{i}.err").read()
