@@ -92,6 +92,16 @@ def run_cli(capsys):
     return run
 
 
+def lfs_pointers(folder):
+    """Write the SIGNS pair into ``folder`` as Git LFS pointers (what a clone without
+    ``git lfs`` holds: small text files named .h5); returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, size in (("train_signs.h5", 2572022), ("test_signs.h5", 616958)):
+        (folder / name).write_text("version https://git-lfs.github.com/spec/v1\n"
+                                   f"oid sha256:{'0' * 64}\nsize {size}\n")
+    return folder
+
+
 def run_signs_subprocess(*args, env=None, timeout=600, **popen_args):
     """Run the real ``signs`` entry point in a fresh process (to check exit codes and stderr).
 

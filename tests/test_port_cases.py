@@ -5,10 +5,11 @@ seconds of plain Python (no training).
 """
 import os
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
+
+from conftest import lfs_pointers
 
 from signs_model.errors import SignsError
 from signs_model.port_rules import port_line
@@ -181,7 +182,7 @@ def test_folder_out_checks(tmp_path, run_cli):
 
 
 def test_lfs_pointer_named_by_load_dataset(tmp_path, run_cli):
-    pointer = Path(__file__).parent / "port_corpus" / "lfs_pointers" / "datasets"
+    pointer = lfs_pointers(tmp_path / "datasets")
     from signs_model.data import load_dataset
 
     with pytest.raises(SignsError, match=r"train_signs.h5 is a Git LFS pointer, not the data file itself; "

@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import lfs_pointers
+
 from signs_model.port_check import check_cells
 
 CORPUS = Path(__file__).parent / "port_corpus"
@@ -128,6 +130,7 @@ def test_a_helper_the_learner_extended_is_kept(course_folder, run_cli, monkeypat
 def test_git_lfs_pointers_get_one_line_each(course_folder, run_cli, monkeypatch):
     monkeypatch.delenv("SIGNS_DATA_DIR", raising=False)
     folder, _ = course_folder("lfs_pointers", data=False)
+    lfs_pointers(folder / "datasets")
     code, out, err, ported = port(run_cli, folder)
     assert code == 1
     for name in ("test_signs.h5", "train_signs.h5"):
