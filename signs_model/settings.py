@@ -45,7 +45,8 @@ SETTINGS = {s.name: s for s in (
             "graph, at most K at a time (1: one graph per trial)", metavar="K"),
     Setting("zoom_rounds", int, 0, "coarse to fine: further rounds in the space zoomed around the "
             "best trials so far", low=0, metavar="R"),
-    Setting("dev_fraction", float, 0.2, "share of the training set held out to judge trials"),
+    Setting("dev_fraction", float, 0.2, "share of the training set held out to judge trials",
+            metavar="F"),
     Setting("seed", int, 0, "round r samples with seed + r; also the dev split's seed", low=0),
     Setting("finalists", int, 1, "train the N best trials again with other seeds and pick by "
             "their mean dev accuracy (with final seeds)", metavar="N"),
@@ -56,7 +57,7 @@ SETTINGS = {s.name: s for s in (
     Setting("prune_eta", int, 3, "pruning keeps the top 1/ETA at each rung", low=2, metavar="ETA"),
     Setting("batch_size", int, 256, "photos per session run (predict, evaluate)"),
     Setting("test_fraction", float, 0.1, "share of the photos a built dataset keeps for its "
-            "test set"),
+            "test set", metavar="F"),
 )}
 DEFAULTS = {name: s.default for name, s in SETTINGS.items()}
 

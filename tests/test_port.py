@@ -269,7 +269,7 @@ def test_port_a_py_file_and_run_it(tmp_path, capfd):
     assert code == 1
     (line,) = err.strip().splitlines()
     assert line.startswith(f"signs: error: {ported}: line 11 (y = tf.contrib.layers.batch_norm(x)) "
-                           f"signs_model.contrib.ContribError: tf.contrib.layers.batch_norm was removed")
+                           f"signs_model.compat.contrib.ContribError: tf.contrib.layers.batch_norm was removed")
 
 
 def test_run_reports_the_first_failing_cell_and_keeps_the_outputs(tmp_path, run_cli):
