@@ -131,6 +131,13 @@ HYPERPARAMETERS = {h.name: h for h in (
                    "(brightness and contrast removed)", frozen=True),
     Hyperparameter("augment", bool, False, None, "random shift, scale, rotation, flip, "
                    "brightness, contrast and saturation of each training photo"),
+    Hyperparameter("erase", float, 0.0, Interval(0, 1),
+                   "with augment: the chance that a training photo gets a random rectangle "
+                   "(2 to 25 percent of it) replaced by noise (random erasing)"),
+    Hyperparameter("hue", float, 0.0, Interval(0, 180),
+                   "with augment: turn each training photo's hues by up to this many degrees"),
+    Hyperparameter("flip_tta", bool, False, None, "at evaluation and prediction: average each "
+                   "photo's probabilities with its mirror image's (test-time augmentation)"),
     Hyperparameter("conv_channels", tuple, (), COUNT, "conv blocks (3x3 conv, relu, 2x2 max-pool) "
                    "before the dense layers, e.g. 16,32,64 (none: the course's network)",
                    frozen=True),

@@ -12,6 +12,8 @@ input, augmentation in training (``augment``), and convolution blocks before
 the dense layers (CONV 3x3 -> RELU -> MAXPOOL 2x2 each, as in the course's
 next unit).
 """
+import math
+
 import tensorflow.compat.v1 as tf
 
 from .augment import augment
@@ -186,7 +188,8 @@ def create_network(cfg, n_x, n_y):
 
 def logits(cfg, X, parameters, training=False, seed=None):
     """``cfg``'s network on X (n_x, m) in [0, 1]: augmentation (training only), preprocessing,
-    conv blocks, then ``forward_propagation``. Training and prediction both build this.
+    conv blocks, then ``forward_propagation``. Training and prediction both build this. With
+    ``flip_tta``, outside training, log of the mean probabilities of X and its mirror image.
 
     Args:
         training: Python bool or scalar bool tensor.
@@ -197,8 +200,35 @@ def logits(cfg, X, parameters, training=False, seed=None):
     if cfg.augment and training is not False:
         if seed is None:
             raise SignsError("augment needs a seed, a (2,) int64 tensor", argument="seed")
-        draw = lambda: augment(X, stateless_seed(seed, 0))  # noqa: E731
+        ranges = {"erase": cfg.erase, "hue": cfg.hue}
+        draw = lambda: augment(X, stateless_seed(seed, 0), ranges)  # noqa: E731
         X = draw() if training is True else tf.cond(training, draw, lambda: X)
+    if not cfg.flip_tta or training is True:
+        return _network(cfg, X, parameters, training, seed)
+
+    def both():
+        # Evaluation and prediction read each photo and its mirror image; the logits
+        # returned are the log of their mean probabilities (a softmax of them gives it).
+        log_p = [tf.nn.log_softmax(_network(cfg, x, parameters, False, seed), axis=0)
+                 for x in (X, mirror(X))]
+        return tf.reduce_logsumexp(tf.stack(log_p), axis=0) - math.log(2.0)
+
+    if training is False:
+        return both()
+    # The training pass stays outside the cond: batch norm's updates must not live in a branch.
+    trained = _network(cfg, X, parameters, training, seed)
+    return tf.cond(training, lambda: trained, both)
+
+
+def mirror(X):
+    """Each column of X (n_x, m), a flattened 64x64x3 photo, mirrored left to right."""
+    height, width, channels = IMAGE_SHAPE
+    images = tf.reshape(tf.transpose(X), [-1, height, width, channels])
+    return tf.transpose(tf.reshape(tf.reverse(images, axis=[2]), [-1, height * width * channels]))
+
+
+def _network(cfg, X, parameters, training, seed):
+    """``logits`` after augmentation: preprocessing, conv blocks, the dense layers."""
     X = preprocess(cfg, X)
     if cfg.conv_channels:
         height, width, channels = IMAGE_SHAPE
