@@ -124,6 +124,8 @@ HYPERPARAMETERS = {h.name: h for h in (
                    "batch norm on every hidden layer (their b is dropped)", frozen=True),
     Hyperparameter("bn_momentum", float, 0.9, BETA, "batch norm's moving-average momentum"),
     Hyperparameter("l2_lambda", float, 0.0, NON_NEGATIVE, "L2 regularization lambda"),
+    Hyperparameter("label_smoothing", float, 0.0, BETA,
+                   "train towards (1 - s) * the one-hot label + s / classes (0: the label)"),
     Hyperparameter("keep_prob", float, 1.0, Interval(0, 1, "(]"),
                    "dropout keep probability (1: no dropout)"),
     Hyperparameter("preprocess", str, "none", PREPROCESSING,

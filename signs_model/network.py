@@ -119,12 +119,15 @@ def _dropout(A, training, keep_prob, layer, seed):
     return tf.cond(training, drop, lambda: A)
 
 
-def compute_cost(ZL, Y, parameters=None, l2_lambda=0.0):
+def compute_cost(ZL, Y, parameters=None, l2_lambda=0.0, label_smoothing=0.0):
     """Mean softmax cross-entropy over the m columns, plus lambda/(2m) * sum ||W||^2 if asked.
 
     The logits are transposed to (m, n_y) because TensorFlow's op wants
-    examples in rows (the course's "transpose" step).
+    examples in rows (the course's "transpose" step). With ``label_smoothing`` s,
+    each one-hot target becomes (1 - s) * Y + s / n_y.
     """
+    if label_smoothing > 0:
+        Y = (1.0 - label_smoothing) * Y + label_smoothing / tf.cast(tf.shape(Y)[0], Y.dtype)
     logits = tf.transpose(ZL)
     labels = tf.transpose(Y)
     cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(logits=logits, labels=labels))

@@ -234,6 +234,8 @@ def test_flip_tta_predicts_the_mean_of_a_photo_and_its_mirror(signs, tmp_path, o
     got = by_flip.probabilities_of(photos)
     one = by_flip.predict_photo(own_images[0])  # the path of signs predict, evaluate and the demo
     on_test = by_flip.probabilities_of(signs.X_test)
+    from signs_model import demo  # the page says how it reads a photo
+    assert "mirror image" in demo.describe(by_flip) and "mirror" not in demo.describe(by_plain)
     by_plain.close()
     by_flip.close()
     _, logits = numpy_probabilities(plain["parameters"], photos, False)
@@ -244,3 +246,17 @@ def test_flip_tta_predicts_the_mean_of_a_photo_and_its_mirror(signs, tmp_path, o
     assert flipped["metrics"]["test_accuracy"] == pytest.approx(
         np.mean(np.argmax(on_test, 0) == signs.y_test.ravel()), abs=1e-6)
 
+
+
+def test_label_smoothing_trains_towards_softened_targets():
+    rng = np.random.RandomState(0)
+    Z, labels = rng.randn(6, 20).astype(np.float32), rng.randint(0, 6, 20)
+    Y = np.eye(6, dtype=np.float32)[:, labels]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        plain, smoothed = sess.run([network.compute_cost(tf.constant(Z), tf.constant(Y)),
+                                    network.compute_cost(tf.constant(Z), tf.constant(Y),
+                                                         label_smoothing=0.1)])
+    log_p = Z - Z.max(0) - np.log(np.exp(Z - Z.max(0)).sum(0))
+    target = 0.9 * Y + 0.1 / 6
+    np.testing.assert_allclose(smoothed, -(target * log_p).sum(0).mean(), rtol=16 * EPS)
+    np.testing.assert_allclose(plain, -(Y * log_p).sum(0).mean(), rtol=16 * EPS)
