@@ -143,6 +143,8 @@ HYPERPARAMETERS = {h.name: h for h in (
     Hyperparameter("conv_channels", tuple, (), COUNT, "conv blocks (3x3 conv, relu, 2x2 max-pool) "
                    "before the dense layers, e.g. 16,32,64 (none: the course's network)",
                    frozen=True),
+    Hyperparameter("conv_batch_norm", bool, False, None, "batch norm after each conv, one "
+                   "mean and variance per channel (their b is dropped)", frozen=True),
     Hyperparameter("seed", int, 3, Interval(0, MAX_SEED),
                    "minibatch shuffling seed: epoch e shuffles with seed + 1 + e"),
     Hyperparameter("tf_seed", int, 1, Interval(0, MAX_TF_SEED),

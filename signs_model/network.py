@@ -181,8 +181,9 @@ def create_network(cfg, n_x, n_y):
                 parameters[f"conv{k}/W"] = tf.get_variable(
                     "W", [3, 3, c_in, c_out],
                     initializer=tf.glorot_uniform_initializer(seed=XAVIER_SEED))
-                parameters[f"conv{k}/b"] = tf.get_variable("b", [c_out],
-                                                           initializer=tf.zeros_initializer())
+                if not cfg.conv_batch_norm:  # batch norm's beta takes b's role
+                    parameters[f"conv{k}/b"] = tf.get_variable("b", [c_out],
+                                                               initializer=tf.zeros_initializer())
             c_in = c_out
         n_in = conv_output_size(cfg.conv_channels)
     parameters.update(initialize_parameters([n_in, *cfg.hidden_units, n_y], cfg.batch_norm))
@@ -238,11 +239,25 @@ def _network(cfg, X, parameters, training, seed):
         A = tf.reshape(tf.transpose(X), [-1, height, width, channels])
         for k in range(1, len(cfg.conv_channels) + 1):
             Z = tf.nn.conv2d(A, parameters[f"conv{k}/W"], strides=1, padding="SAME")
-            A = tf.nn.max_pool2d(tf.nn.relu(Z + parameters[f"conv{k}/b"]), 2, 2, padding="VALID")
+            if cfg.conv_batch_norm:
+                Z = _channel_batch_norm(Z, training, cfg.bn_momentum, f"conv{k}/bn")
+            else:
+                Z = Z + parameters[f"conv{k}/b"]
+            A = tf.nn.max_pool2d(tf.nn.relu(Z), 2, 2, padding="VALID")
         X = tf.transpose(tf.reshape(A, [-1, conv_output_size(cfg.conv_channels)]))
     dense = {k: v for k, v in parameters.items() if "/" not in k}
     return forward_propagation(X, dense, training, cfg.batch_norm, cfg.bn_momentum,
                                cfg.keep_prob, seed)
+
+
+def _channel_batch_norm(Z, training, momentum, name):
+    """Batch norm of conv features Z (m, height, width, channels), one mean and variance per
+    channel over the minibatch and every position: ``batch_norm`` on (channels, m * h * w)."""
+    channels = Z.shape.as_list()[3]
+    rows = tf.transpose(tf.reshape(Z, [-1, channels]))
+    with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
+        rows = batch_norm(rows, training, momentum=momentum, name=name)
+    return tf.reshape(tf.transpose(rows), tf.shape(Z))
 
 
 def make_optimizer(name, learning_rate, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):

@@ -81,7 +81,7 @@ def test_every_hyperparameter_is_a_search_axis_checked_against_the_registry(name
                                          ("hidden_units", (25, 0)), ("num_epochs", 2.5),
                                          ("tf_seed", -1), ("erase", 1.5), ("hue", 181),
                                          ("hue", -1), ("flip_tta", "yes"),
-                                         ("label_smoothing", 1.0)])
+                                         ("label_smoothing", 1.0), ("conv_batch_norm", 1)])
 def test_train_config_refuses_what_the_registry_refuses(name, value):
     with pytest.raises(SignsError, match=f"{name} must be") as e:
         TrainConfig(**{name: value})

@@ -260,3 +260,28 @@ def test_label_smoothing_trains_towards_softened_targets():
     target = 0.9 * Y + 0.1 / 6
     np.testing.assert_allclose(smoothed, -(target * log_p).sum(0).mean(), rtol=16 * EPS)
     np.testing.assert_allclose(plain, -(Y * log_p).sum(0).mean(), rtol=16 * EPS)
+
+
+def test_conv_batch_norm_normalizes_each_channel_and_predicts_with_its_averages(signs, tmp_path):
+    Z = np.random.RandomState(0).randn(5, 6, 6, 3).astype(np.float32) * [1, 3, 9] + [0, 2, -4]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        out = network._channel_batch_norm(tf.constant(Z), True, 0.9, "bn")
+        sess.run(tf.global_variables_initializer())
+        out = sess.run(out)  # gamma 1, beta 0 at first: each channel to mean 0, variance 1
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var(axis=(0, 1, 2)), 1, atol=1e-4)
+
+    X, Y = small(signs, 64)
+    cfg = TrainConfig(conv_channels=(4,), hidden_units=(8,), num_epochs=2, learning_rate=1e-3,
+                      conv_batch_norm=True)
+    test = {"test": (signs.X_test, signs.Y_test)}
+    fast = train.train(cfg, X, Y, eval_sets=test, run_dir=tmp_path / "run", progress=False)
+    feed = train.train(cfg, X, Y, engine="feed", progress=False)
+    np.testing.assert_allclose(fast["costs"], feed["costs"], rtol=0, atol=64 * EPS)
+    params = fast["parameters"]
+    assert "conv1/b" not in params and np.abs(params["conv1/bn/moving_mean"]).max() > 0
+    predictor = Predictor(tmp_path / "run")
+    on_test = predictor.probabilities_of(signs.X_test)
+    predictor.close()
+    assert fast["metrics"]["test_accuracy"] == pytest.approx(
+        np.mean(np.argmax(on_test, 0) == signs.y_test.ravel()), abs=1e-6)
