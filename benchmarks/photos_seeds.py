@@ -46,6 +46,8 @@ def main():
     parser.add_argument("--name", default="preset", help="the recipe's name in the log")
     parser.add_argument("--changes", default="{}", help="JSON: hyperparameters over the preset")
     parser.add_argument("--out", default="/tmp/photos_seeds", help="folder for the run folders")
+    parser.add_argument("--seeds", default=",".join(f"{s}/{t}" for s, t in SEEDS),
+                        help="seed pairs SEED/TF_SEED, comma separated (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow threads (default: one per core)")
     parser.add_argument("--log", default=str(ROOT / "benchmarks" / "results" / "own_photos"
@@ -61,8 +63,9 @@ def main():
     sets = {"dev": (X_dev, dev_labels), "test": (data.X_test, data.y_test.ravel()),
             "foreign": (X_photos, photo_labels)}
 
+    seeds = [tuple(int(v) for v in pair.split("/")) for pair in args.seeds.split(",")]
     rows, probs = [], {}
-    for seed, tf_seed in SEEDS:
+    for seed, tf_seed in seeds:
         cfg = TrainConfig(**{**PRESETS["photos"], **json.loads(args.changes),
                              "seed": seed, "tf_seed": tf_seed})
         run_dir = Path(args.out) / f"{args.name}-{seed}-{tf_seed}"
@@ -81,12 +84,13 @@ def main():
                      **{f"{name}_flip": accuracy(probs[seed, name, "flip"], y)
                         for name, (_, y) in sets.items()}})
         print(json.dumps(rows[-1]), flush=True)
-    rows.append({"recipe": f"{args.name}, mean of the 3 seeds' probabilities",
-                 **{name: accuracy(sum(probs[s, name] for s, _ in SEEDS), y)
-                    for name, (_, y) in sets.items()},
-                 **{f"{name}_flip": accuracy(sum(probs[s, name, "flip"] for s, _ in SEEDS), y)
-                    for name, (_, y) in sets.items()}})
-    print(json.dumps(rows[-1]), flush=True)
+    if len(seeds) > 1:
+        rows.append({"recipe": f"{args.name}, mean of the {len(seeds)} seeds' probabilities",
+                     **{name: accuracy(sum(probs[s, name] for s, _ in seeds), y)
+                        for name, (_, y) in sets.items()},
+                     **{f"{name}_flip": accuracy(sum(probs[s, name, "flip"] for s, _ in seeds), y)
+                        for name, (_, y) in sets.items()}})
+        print(json.dumps(rows[-1]), flush=True)
     with open(args.log, "a") as f:
         for row in rows:
             f.write(json.dumps({**row, "changes": json.loads(args.changes)}) + "\n")

@@ -154,11 +154,12 @@ HYPERPARAMETERS = {h.name: h for h in (
 
 # Named recipes: hyperparameters that differ from the defaults. "photos" is the
 # recipe that transferred best to photos that are not SIGNS (benchmarks/own_photos.py
-# compares it, ingredient by ingredient, with the course's model).
+# compares it, ingredient by ingredient, with the course's model; benchmarks/photos_seeds.py
+# measures recipes over three seeds, docs/own_photos.md).
 PRESETS = {
     "course": {},
     "photos": {"augment": True, "conv_channels": (16, 32, 64), "hidden_units": (64,),
-               "learning_rate": 0.001, "num_epochs": 60},
+               "learning_rate": 0.001, "num_epochs": 60, "flip_tta": True},
 }
 
 
