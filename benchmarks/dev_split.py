@@ -30,8 +30,8 @@ from scipy import stats
 
 from signs_model import data, train
 from signs_model.config import TrainConfig
-from signs_model.hparams import config_changes
-from signs_model.results import attempt
+from signs_model.search.space import config_changes
+from signs_model.search.results import attempt
 from signs_model.search import default_space, sample_trials
 
 SPLITS = {"random": False, "near_duplicates_together": True}  # name -> group_near_duplicates

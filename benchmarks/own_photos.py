@@ -23,7 +23,7 @@ from signs_model import train
 from signs_model.config import PRESETS, TrainConfig
 from signs_model.data import load_signs
 from signs_model.evaluate import evaluate_photos
-from signs_model.files import write_json
+from signs_model.atomic import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = PRESETS["photos"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from signs_model import runs
 from signs_model.data import load_signs
-from signs_model.pruning import Asha
+from signs_model.search.pruning import Asha
 from signs_model.search import default_space, tune
 
 

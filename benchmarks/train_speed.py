@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import signs_model  # noqa: F401  (configures TensorFlow)
-from signs_model import data, device, train
+from signs_model import data, devices, train
 from signs_model.config import TrainConfig
 
 
@@ -101,14 +101,14 @@ def main():
                  float("nan")))
 
     print(f"{args.epochs} epochs, {steps} steps, minibatch {cfg.minibatch_size}, "
-          f"device {device.describe(args.device)}, {os.cpu_count()} CPUs, {platform.processor()}")
+          f"device {devices.describe(args.device)}, {os.cpu_count()} CPUs, {platform.processor()}")
     print(f"{'path':18s} {'seconds':>9s} {'steps/s':>9s} {'epochs/s':>9s} {'peak RSS MB':>12s} "
           f"{'train acc':>9s}")
     for name, s, sps, eps, rss_mb, acc in rows:
         print(f"{name:18s} {s:9.2f} {sps:9.1f} {eps:9.2f} {rss_mb:12.0f} {acc:9.6f}")
     diff = float(np.max(np.abs(np.subtract(results["feed"]["costs"], results["fast"]["costs"]))))
     summary = {
-        "epochs": args.epochs, "steps": steps, "device": device.describe(args.device),
+        "epochs": args.epochs, "steps": steps, "device": devices.describe(args.device),
         "feed_dict_s": round(rows[0][1], 2), "fast_s": round(rows[1][1], 2),
         "speedup": round(rows[0][1] / rows[1][1], 2), "max_cost_diff": diff,
         "same_accuracy": rows[0][5] == rows[1][5], "blas_floor_s": round(floor, 2),

@@ -1,27 +1,16 @@
 """The SIGNS hand-sign assignment in TF1 graph mode on TensorFlow 2.x.
 
 Importing the package configures TensorFlow once (quiet logs, graph mode; see
-`signs_model._env`). The course's graded functions are importable from here::
+`signs_model.tfsetup`). The course's graded functions are importable from here::
 
     from signs_model import model, initialize_parameters, forward_propagation
 """
-import sys as _sys
-
-try:
-    from . import _env  # noqa: F401  (must run before anything imports TensorFlow)
-    from .batchnorm import batch_norm
-    from .data import convert_to_one_hot, load_dataset, load_signs, random_mini_batches
-    from .errors import SignsError
-    from .tutorial import (compute_cost, cost, create_placeholders, forward_propagation,
-                           initialize_parameters, linear_function, model, one_hot_matrix, ones,
-                           sigmoid)
-except KeyboardInterrupt:
-    # Ctrl-C while TensorFlow loads (seconds): a script or the ``signs`` command
-    # stops with one line instead of a traceback; an interactive session keeps it.
-    if hasattr(_sys, "ps1") or "IPython" in _sys.modules:
-        raise
-    print("interrupted while loading TensorFlow; nothing was done", file=_sys.stderr)
-    raise SystemExit(130) from None
+from . import tfsetup  # noqa: F401  (must run before anything imports TensorFlow)
+from .batchnorm import batch_norm
+from .data import convert_to_one_hot, load_dataset, load_signs, random_mini_batches
+from .errors import SignsError
+from .tutorial import (compute_cost, cost, create_placeholders, forward_propagation,
+                       initialize_parameters, linear_function, model, one_hot_matrix, ones, sigmoid)
 
 __all__ = [
     "batch_norm", "compute_cost", "convert_to_one_hot", "cost", "create_placeholders",

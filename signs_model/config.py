@@ -2,7 +2,7 @@
 
 ``HYPERPARAMETERS`` is the one home of each hyperparameter's name, type, valid
 values, default and help text. ``TrainConfig`` (its fields and their checks),
-the search space's names and bounds (``hparams``) and the ``signs`` flags with
+the search space's names and bounds (``search.space``) and the ``signs`` flags with
 their help (``cli``) are all derived from it: adding a hyperparameter is one
 line here. The defaults are the course's: a 25-12-6 network, Adam with learning
 rate 1e-4, 1500 epochs, minibatches of 32, minibatch seed 3 (+1 each epoch) and

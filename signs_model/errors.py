@@ -1,7 +1,8 @@
-"""The one exception type the package raises for bad input, and the number check behind it.
+"""The package's exceptions, and the number checks behind them.
 
-The CLI turns it into one line on stderr and a non-zero exit; library users
-catch it (it is a ``ValueError``) or let it propagate.
+``SignsError`` is bad input: the CLI turns it into one line on stderr and a
+non-zero exit; library users catch it (it is a ``ValueError``) or let it
+propagate. ``Diverged`` and ``Stopped`` are how training ends early.
 """
 import math
 import numbers
@@ -18,6 +19,24 @@ class SignsError(ValueError):
     def __init__(self, message, argument=None):
         super().__init__(message)
         self.argument = argument
+
+
+class Diverged(SignsError):
+    """Training's cost became NaN or infinite."""
+
+
+class Stopped(Exception):
+    """Training stopped early because its ``on_epoch`` hook asked it to (not an error).
+
+    Args:
+        reason: "stopped after N epochs: " and the hook's reason.
+        metrics: what was measured when it stopped: the accuracies the hook asked
+            for, final_cost, epochs, seconds (also in the run folder's stopped.json).
+    """
+
+    def __init__(self, reason, metrics):
+        super().__init__(reason)
+        self.metrics = metrics
 
 
 def is_number(v):

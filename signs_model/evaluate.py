@@ -14,9 +14,11 @@ from .errors import SignsError
 from .images import scan_photos
 from .plots import plot_confusion, plot_contact_sheet
 from .predict import Predictor, check_batch_size
+from .settings import DEFAULTS
 
 
-def evaluate_photos(run_dir, folder, batch_size=256, device="auto", checkpoint="final"):
+def evaluate_photos(run_dir, folder, batch_size=DEFAULTS["batch_size"], device="auto",
+                    checkpoint="final"):
     """Predict every labelled photo in ``folder`` with the run in ``run_dir`` and score them.
 
     Photos that cannot be read are left out of every count and listed under

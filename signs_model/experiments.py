@@ -11,7 +11,7 @@ and what L2, dropout and batch norm each do to test accuracy.
   batch norm, each trained on the full training set and scored on the test set.
 
 Each writes a CSV, a Markdown table and (for the learning rates) a figure into
-``out_dir``. A run whose cost becomes NaN or infinite (``train.Diverged``) is a
+``out_dir``. A run whose cost becomes NaN or infinite (``errors.Diverged``) is a
 result, not a crash: its accuracies are NaN, its status is ``diverged`` and its
 reason says when the cost broke and which values to lower (any other error:
 ``failed``; the statuses of ``results``). The CSV is rewritten after every run,
@@ -33,9 +33,9 @@ from tqdm.auto import tqdm
 from . import train
 from .config import HYPERPARAMETERS, TrainConfig
 from .errors import SignsError, check_int, is_number
-from .files import atomic_write_bytes, owned
+from .atomic import atomic_write_bytes, owned
 from .plots import plot_lr_range
-from .results import ResultsTable, attempt, status_text
+from .search.results import ResultsTable, attempt, status_text
 
 LR_RANGE_FIELDS = ("learning_rate", "batch_norm", "dev_accuracy", "train_accuracy", "final_cost",
                    "status", "reason")

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
-from .files import temp_path
+from .atomic import temp_path
 from .images import load_image
 
 

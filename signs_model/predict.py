@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from . import device as devices
+from . import devices
 from . import network, runs
 from .data import IMAGE_SHAPE, N_X, flatten
-from .errors import SignsError, check_int
+from .errors import SignsError
+from .settings import DEFAULTS, check
 from .images import load_image
 from .runs import load_parameters  # noqa: F401  (the course-era name, used by notebooks and tests)
 
@@ -75,7 +76,7 @@ def _answer(probabilities):
 
 def check_batch_size(batch_size):
     """Refuse a batch size that is not a positive int (0 would never advance, -1 predicts nothing)."""
-    check_int("batch_size", batch_size)
+    check("batch_size", batch_size)
 
 
 class Predictor:
@@ -134,7 +135,7 @@ class Predictor:
             return tuple(o[:, :1] for o in out) if seen else out[:, :1]
         return self.session.run(fetches, feed_dict={self.X: X})
 
-    def predict_files(self, paths, batch_size=256):
+    def predict_files(self, paths, batch_size=DEFAULTS["batch_size"]):
         """Predict image files in batches of ``batch_size`` (one session run per batch).
 
         Returns:

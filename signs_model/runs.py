@@ -16,7 +16,7 @@ the absolute paths TensorFlow's ``checkpoint`` index may hold)::
     evaluate-<photos>-confusion.png   ``evaluate`` on the photo folder <photos>: confusion
     evaluate-<photos>-wrong.png       matrix and the photos it got wrong (one pair per folder)
 
-Every file is written whole or not at all (``files``); a ``.tmp-*`` file is a
+Every file is written whole or not at all (``atomic``); a ``.tmp-*`` file is a
 write that was cut short, never read, and removed when the folder is reopened.
 """
 import contextlib
@@ -30,7 +30,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import SignsError
-from .files import failpoint, owned, read_csv, write_csv, write_json, write_npz
+from .atomic import failpoint, owned, read_csv, write_csv, write_json, write_npz
 
 PARAMS, COSTS, METRICS, STOPPED = "params.json", "costs.csv", "metrics.json", "stopped.json"
 PARAMETERS, COST_PLOT, CHECKPOINTS = "parameters.npz", "cost.png", "checkpoints"

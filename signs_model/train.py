@@ -4,45 +4,23 @@ The graph (``build_graph``) is the network of the config, its cost and its
 optimizer; an engine (``engines``: the course's feed loop, or whole epochs in
 the graph) runs the epochs; the trainer (``train``) checks the inputs, resumes,
 checkpoints, evaluates, reports to TensorBoard and writes the run folder
-(``runs``). Ctrl-C finishes the epoch, saves and stops; so does the caller's
-``on_epoch`` hook when it asks to (a search pruning a hopeless trial: ``Stopped``).
+(``runs``). The epochs themselves are ``epochs.run``, which population training shares:
+Ctrl-C finishes the epoch, saves and stops; so does the caller's ``on_epoch``
+hook when it asks to (a search pruning a hopeless trial: ``errors.Stopped``).
 
 Dropout masks are drawn statelessly from (tf_seed, step), so they depend on
 the step, not on the session: a resumed run draws the masks an uninterrupted
 one would. The run folder (layout, reading, writing, finishing) is ``runs``.
 """
 import contextlib
-import math
-import signal
-import time
 
 import tensorflow.compat.v1 as tf
-from tqdm.auto import tqdm
 
-from . import device as devices
-from . import network, runs
+from . import devices, epochs, network, runs
+from .atomic import failpoint
 from .config import HYPERPARAMETERS
 from .engines import ENGINES, epoch_cost
 from .errors import SignsError, check_int
-from .files import failpoint
-
-
-class Diverged(SignsError):
-    """The cost became NaN or infinite."""
-
-
-class Stopped(Exception):
-    """Training stopped early because ``on_epoch`` asked it to (not an error).
-
-    Args:
-        reason: "stopped after N epochs: " and the hook's reason.
-        metrics: what was measured when it stopped: the accuracies the hook asked
-            for, final_cost, epochs, seconds (also in the run folder's stopped.json).
-    """
-
-    def __init__(self, reason, metrics):
-        super().__init__(reason)
-        self.metrics = metrics
 
 
 def seeded_network(cfg, n_x, n_y):
@@ -99,28 +77,6 @@ def build_graph(cfg, n_x, n_y, engine=None, m=None):
 def learning_rate_at(cfg, epoch):
     """The lecture's decay, alpha = alpha0 / (1 + decay_rate * epoch_num), epoch_num counted from 1."""
     return cfg.learning_rate / (1.0 + cfg.decay_rate * (epoch + 1))
-
-
-class _StopFlag:
-    """SIGINT sets a flag; the loop finishes the epoch, saves and stops. A second Ctrl-C is immediate."""
-
-    def __init__(self):
-        self.set = False
-
-    def __enter__(self):
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: leave signals alone
-            self.previous = None
-        return self
-
-    def _handle(self, signum, frame):
-        self.set = True
-        signal.signal(signal.SIGINT, self.previous)
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
 
 
 def check_inputs(cfg, X_train, Y_train, eval_sets=None):
@@ -197,39 +153,50 @@ def _train_open(cfg, X_train, Y_train, eval_sets, run_dir, engine, session_confi
     graph = tf.Graph()
     with graph.as_default():
         spec = build_graph(cfg, n_x, n_y, engine, m)
-    sess = tf.Session(graph=graph, config=session_config)
-    writer = None
-    try:
-        with graph.as_default():
-            sess.run(tf.global_variables_initializer())
-            if done:
-                spec["saver"].restore(sess, runs.latest_checkpoint(run_dir)[0])
-            engine.load_data(sess, spec, X_train, Y_train)
-            writer = tf.summary.FileWriter(str(run_dir), graph) if run_dir else None
-        try:
-            result = _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run_dir,
-                                 writer, checkpoint_every, eval_every, print_every, progress, on_epoch)
-        except Stopped as e:
-            if run_dir is not None:
-                try:
-                    runs.stop(run_dir, str(e), e.metrics)
-                except OSError as error:
-                    raise runs.write_failure(run_dir, error, len(costs)) from None
-            raise
-        result["metrics"]["device"] = devices.describe(device)
-        if run_dir is not None:
+    net = epochs.Net(cfg, run_dir, on_epoch, costs)
+    with tf.Session(graph=graph, config=session_config) as sess, graph.as_default():
+        sess.run(tf.global_variables_initializer())
+        if done:
+            spec["saver"].restore(sess, runs.latest_checkpoint(run_dir)[0])
+        engine.load_data(sess, spec, X_train, Y_train)
+
+        def step(epoch):
+            minibatch_costs = engine.run_epoch(sess, spec, cfg, epoch, X_train, Y_train,
+                                               learning_rate_at(cfg, epoch))
+            return [epoch_cost(minibatch_costs, m, cfg.minibatch_size)]
+
+        def measure(name):
+            X, Y = eval_sets[name]
+            return [sess.run(spec["accuracy"], {spec["X"]: X, spec["Y"]: Y})]
+
+        saved = done
+
+        def save(epochs_done, nets):
+            nonlocal saved
+            if run_dir is None or not nets:
+                return
             try:
-                runs.finish(run_dir, cfg, result)
-            except OSError as e:
-                raise runs.write_failure(run_dir, e, cfg.num_epochs) from None
-        return result
-    finally:
-        if writer:
-            try:
-                writer.close()  # flush the events, also after a divergence or Ctrl-C
-            except Exception:  # a full disk must not hide the error that stopped training
-                pass
-        sess.close()
+                runs.write_costs(run_dir, net.costs)
+                # The checkpoint's step is the number of epochs done (runs.load_run reads it back).
+                spec["saver"].save(sess, runs.checkpoint_prefix(run_dir), global_step=epochs_done,
+                                   write_meta_graph=False)
+            except (OSError, tf.errors.OpError) as e:
+                raise runs.write_failure(run_dir, e, saved) from None
+            saved = epochs_done
+            failpoint(f"checkpoint-{epochs_done}")
+
+        with epochs.summary_writers([net], graph), epochs.StopFlag() as stop:
+            epochs.run([net], step, measure, save, cfg.num_epochs, eval_sets, engine.name,
+                       eval_every, checkpoint_every, progress, f"train {run_dir or ''}".strip(),
+                       print_every, stop)
+        if net.ended is not None:
+            raise net.ended
+        parameters = {v.op.name: value for v, value in
+                      zip(spec["model_variables"], sess.run(spec["model_variables"]))}
+    net.metrics["device"] = devices.describe(device)
+    result = {"costs": net.costs, "metrics": net.metrics, "parameters": parameters}
+    epochs.finish_run(net, result)
+    return result
 
 
 @contextlib.contextmanager
@@ -283,98 +250,3 @@ def resume_config(run_dir, epochs=None, **changes):
     else:
         planned = done + epochs
     return old.replace(num_epochs=planned, **changes)
-
-
-def _run_epochs(sess, spec, cfg, X_train, Y_train, eval_sets, costs, engine, run_dir, writer,
-                checkpoint_every, eval_every, print_every, progress, on_epoch):
-    m = X_train.shape[1]
-    start, planned = len(costs), cfg.num_epochs
-    metrics, saved = {}, start
-    t0 = time.perf_counter()
-
-    def save(epochs):
-        nonlocal saved
-        if run_dir is None:
-            return
-        try:
-            runs.write_costs(run_dir, costs)
-            # The checkpoint's step is the number of epochs done (runs.load_run reads it back).
-            spec["saver"].save(sess, runs.checkpoint_prefix(run_dir), global_step=epochs,
-                               write_meta_graph=False)
-        except (OSError, tf.errors.OpError) as e:
-            raise runs.write_failure(run_dir, e, saved) from None
-        saved = epochs
-        failpoint(f"checkpoint-{epochs}")
-
-    def accuracy(name, epoch):
-        X, Y = eval_sets[name]
-        value = metrics[f"{name}_accuracy"] = float(sess.run(spec["accuracy"], {spec["X"]: X,
-                                                                                spec["Y"]: Y}))
-        if writer:
-            writer.add_summary(_scalar(f"accuracy/{name}", value), epoch)
-        return value
-
-    def evaluate(epoch):
-        for name in eval_sets:
-            accuracy(name, epoch)
-
-    def final_metrics():
-        seconds, trained = time.perf_counter() - t0, len(costs) - start
-        metrics.update({"final_cost": costs[-1] if costs else None, "epochs": len(costs),
-                        "seconds": round(seconds, 3), "engine": engine.name,
-                        "epochs_per_second": round(trained / seconds, 3) if trained else None})
-        return metrics
-
-    bar = tqdm(range(start, planned), desc=f"train {run_dir or ''}".strip(), unit="epoch",
-               disable=not progress, leave=False, dynamic_ncols=True)
-    with _StopFlag() as stop:
-        for epoch in bar:
-            metrics.clear()  # only this epoch's accuracies: what a stop reports was measured now
-            minibatch_costs = engine.run_epoch(sess, spec, cfg, epoch, X_train, Y_train,
-                                               learning_rate_at(cfg, epoch))
-            cost = epoch_cost(minibatch_costs, m, cfg.minibatch_size)
-            check_cost(cfg, cost, epoch)
-            costs.append(cost)
-            bar.set_postfix(cost=f"{cost:.6f}")
-            if writer:
-                writer.add_summary(_scalar("cost", cost), epoch)
-            if print_every and epoch % print_every == 0:
-                tqdm.write("Cost after epoch %i: %f" % (epoch, cost))
-            last = epoch == planned - 1
-            if eval_sets and (last or (eval_every and (epoch + 1) % eval_every == 0)):
-                evaluate(epoch)
-            stop_reason = on_epoch(epoch + 1, lambda name: accuracy(name, epoch)) \
-                if on_epoch and not last else None
-            if last or stop.set or stop_reason or (checkpoint_every and (epoch + 1) % checkpoint_every == 0):
-                save(epoch + 1)
-            if stop_reason:
-                bar.close()
-                raise Stopped(f"stopped after {epoch + 1} epochs: {stop_reason}", final_metrics())
-            if stop.set and not last:
-                bar.close()
-                raise KeyboardInterrupt(f"stopped after epoch {epoch}" + (
-                    f"; checkpoint saved in {run_dir}" if run_dir else ""))
-    bar.close()
-    if eval_sets and not metrics:  # no epoch left to train (a finished run resumed): measure now
-        evaluate(max(planned - 1, 0))
-    final_metrics()
-    parameters = {v.op.name: value for v, value in
-                  zip(spec["model_variables"], sess.run(spec["model_variables"]))}
-    return {"costs": costs, "metrics": metrics, "parameters": parameters}
-
-
-def check_cost(cfg, cost, epoch):
-    """Raise Diverged if the cost of ``epoch`` is NaN or infinite, saying what to lower."""
-    if not math.isfinite(cost):
-        raise Diverged(f"cost became {cost} at epoch {epoch}; expected a finite cost: "
-                       f"{_divergence_hint(cfg)}")
-
-
-def _divergence_hint(cfg):
-    """What to lower when the cost breaks: a large l2_lambda breaks it as surely as a large step."""
-    l2 = f"l2_lambda ({cfg.l2_lambda:g}) or " if cfg.l2_lambda > 0 else ""
-    return f"lower {l2}the learning rate ({cfg.learning_rate:g})"
-
-
-def _scalar(tag, value):
-    return tf.Summary(value=[tf.Summary.Value(tag=tag, simple_value=value)])

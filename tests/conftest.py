@@ -1,4 +1,5 @@
-"""Shared fixtures (the SIGNS data, the own photos, CLI runners, small subsets) and the test tiers.
+"""Shared fixtures (the SIGNS data, the own photos, CLI runners), small class-balanced subsets
+(``balanced``) and the test tiers.
 
 The tiers live here, in one place: ``KINDS`` names the tests of each kind (a
 whole module, or ``module::test``), and ``make quick`` runs every test of no
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import signs_model  # noqa: F401  (configures TensorFlow before the tests import it)
@@ -35,7 +37,7 @@ KINDS = {
     # trains longer than a few epochs, or runs searches in worker processes
     "slow": {"test_search", "test_population", "test_train::test_full_course_training",
              "test_pruning::test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them",
-             "test_hparams_summary::test_a_search_writes_the_experiment_and_one_session_per_trial",
+             "test_search_tensorboard::test_a_search_writes_the_experiment_and_one_session_per_trial",
              "test_experiments::test_cli_bn_lr_range", "test_experiments::test_cli_regularization",
              "test_experiments::test_bn_lr_range_writes_csv_markdown_and_figure",
              "test_photos::test_conv_network_trains_resumes_and_predicts",
@@ -53,6 +55,18 @@ def pytest_collection_modifyitems(items):
             if module in names or f"{module}::{getattr(item, 'originalname', '')}" in names:
                 item.add_marker(kind)
 OWN_IMAGES = Path(os.environ.get("SIGNS_OWN_IMAGES", ROOT / "images"))
+
+
+def balanced_indices(labels, per_class):
+    """The first ``per_class`` indices of each class in ``labels``, class by class."""
+    labels = np.asarray(labels).ravel()
+    return np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
+
+
+def balanced(signs, per_class):
+    """A small class-balanced training subset (X, Y): the first ``per_class`` photos of each sign."""
+    idx = balanced_indices(signs.y_train, per_class)
+    return signs.X_train[:, idx], signs.Y_train[:, idx]
 
 
 @pytest.fixture(scope="session")

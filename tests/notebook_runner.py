@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from signs_model.notebooks import KERNEL_NAME, ThisInterpreterKernelManager
+from signs_model.compat.notebooks import KERNEL_NAME, ThisInterpreterKernelManager
 
 
 def run_notebook(path, env=None, timeout=600):

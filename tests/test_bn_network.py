@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from conftest import balanced
 from signs_model import cli, train
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
-from signs_model.files import read_csv
+from signs_model.atomic import read_csv
 from signs_model.predict import Predictor
 
 from tolerances import softmax_atol
@@ -26,8 +27,7 @@ BN_KEYS_25_12 = ["W1", "W2", "W3", "b3", "bn1/beta", "bn1/gamma", "bn1/moving_me
 @pytest.fixture(scope="module")
 def small(signs):
     """20 training examples of each class (120 columns): quick, and every class is present."""
-    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:20] for c in range(6)])
-    return signs.X_train[:, idx], signs.Y_train[:, idx]
+    return balanced(signs, 20)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from signs_model.cli import build_parser
 from signs_model.cli.args import flag_of
 from signs_model.config import HYPERPARAMETERS, MAX_SEED, TrainConfig
 from signs_model.errors import SignsError
-from signs_model.hparams import Param, SearchSpace
+from signs_model.search.space import Param, SearchSpace
 
 
 def test_train_config_has_one_field_per_hyperparameter_with_its_default():

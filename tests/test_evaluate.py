@@ -1,6 +1,5 @@
 """Evaluating a run on a labelled folder of photos: counts checked by hand, both layouts, the CLI."""
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from signs_model import runs
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
 from signs_model.evaluate import evaluate_photos, format_confusion
-from signs_model.files import write_json, write_npz
+from signs_model.atomic import write_json, write_npz
 from signs_model.images import labelled_images
 
 from test_faults import without_root_override

@@ -5,10 +5,11 @@ import warnings
 import numpy as np
 import pytest
 
-from signs_model import experiments, train
+from conftest import balanced
+from signs_model import errors, experiments, train
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
-from signs_model.files import read_csv
+from signs_model.atomic import read_csv
 
 GRID = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 
@@ -82,11 +83,9 @@ def xavier_sum_of_squares(layer_dims):
 @pytest.fixture(scope="module")
 def tiny(signs):
     """A stratified 180-example slice of the training set: 120 to train, 60 to judge."""
-    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:30] for c in range(6)])
-    X, Y = signs.X_train[:, idx], signs.Y_train[:, idx]
     from signs_model.data import dev_split
 
-    return dev_split(X, Y, 1 / 3, seed=0)
+    return dev_split(*balanced(signs, 30), 1 / 3, seed=0)
 
 
 def test_bn_lr_range_writes_csv_markdown_and_figure(tiny, tmp_path):
@@ -122,7 +121,7 @@ def test_diverged_runs_are_nan_not_a_crash(tiny, tmp_path, monkeypatch):
 
     def train_or_diverge(cfg, *args, **kwargs):
         if cfg.learning_rate > 0.05:
-            raise train.Diverged(f"cost became nan at epoch 0 (lr {cfg.learning_rate})")
+            raise errors.Diverged(f"cost became nan at epoch 0 (lr {cfg.learning_rate})")
         return real_train(cfg, *args, **kwargs)
 
     monkeypatch.setattr(train, "train", train_or_diverge)

@@ -354,5 +354,6 @@ def test_ctrl_c_while_tensorflow_loads_is_one_line():
     time.sleep(1.0)  # Python is up (its SIGINT handler installed); TensorFlow takes seconds to load
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130
+    # 130 from the CLI's own handler, or the interrupt ending Python itself (a shell shows 130)
+    assert proc.returncode in (130, -signal.SIGINT)
     assert "interrupted" in one_error_line(err)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from notebook_runner import cell_outputs_text, run_notebook
-from signs_model.files import read_csv, read_json
-from signs_model.hparams import SearchSpace
+from signs_model.atomic import read_csv, read_json
+from signs_model.search.space import SearchSpace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO_ROOT / "notebooks" / "hyperparameter_tuning.ipynb"

@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from conftest import balanced
 from signs_model import data, runs, train
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
 from signs_model.experiments import regularization
-from signs_model.files import atomic_write_bytes, owned
+from signs_model.atomic import atomic_write_bytes, owned
 from signs_model.plots import finish
-from signs_model.population import train_population
+from signs_model.search.population import train_population
 
 REPO = Path(__file__).resolve().parents[1]
 HOLD = """
@@ -48,9 +49,8 @@ def holder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny(data_dir):
-    d = data.load_signs(data_dir)
-    return d.X_train[:, :32], d.Y_train[:, :32]
+def tiny(signs):
+    return balanced(signs, 6)
 
 
 TINY = TrainConfig(num_epochs=2, minibatch_size=16, hidden_units=(4,))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from conftest import balanced
 from signs_model import network, runs, train
 from signs_model.augment import augment
 from signs_model.config import PRESETS, TrainConfig
@@ -14,10 +15,6 @@ from signs_model.predict import Predictor, photo_input
 from tolerances import EPS, softmax_atol
 
 SMALL = dict(num_epochs=4, minibatch_size=32, learning_rate=1e-3)
-
-
-def small(signs, m=96):
-    return signs.X_train[:, :m], signs.Y_train[:, :m]
 
 
 # --- augmentation: seeded, and only in training ------------------------------------------
@@ -63,7 +60,7 @@ def test_augmentation_is_off_at_evaluation(signs, conv):
 
 @pytest.mark.parametrize("engine", ["fast", "feed"])
 def test_augmented_training_repeats_and_resumes(signs, tmp_path, engine):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 16)
     cfg = TrainConfig(augment=True, **SMALL)
     straight = train.train(cfg, X, Y, engine=engine, progress=False)["costs"]
     assert train.train(cfg, X, Y, engine=engine, progress=False)["costs"] == straight
@@ -78,7 +75,7 @@ def test_augmented_training_repeats_and_resumes(signs, tmp_path, engine):
 
 
 def test_augmentation_is_the_same_in_both_engines(signs):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 16)
     cfg = TrainConfig(augment=True, num_epochs=3, minibatch_size=32, learning_rate=1e-3)
     fast = train.train(cfg, X, Y, progress=False)["costs"]
     feed = train.train(cfg, X, Y, engine="feed", progress=False)["costs"]
@@ -103,7 +100,7 @@ def numpy_probabilities(params, X, standardize):
 
 @pytest.mark.parametrize("preprocess", ["none", "standardize"])
 def test_preprocessing_is_recorded_and_reapplied_by_predict(signs, tmp_path, preprocess):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 16)
     run = tmp_path / preprocess
     train.train(TrainConfig(preprocess=preprocess, **SMALL), X, Y, run_dir=run, progress=False)
     assert runs.read_params(run)["preprocess"] == preprocess
@@ -127,7 +124,7 @@ def test_preprocessing_is_recorded_and_reapplied_by_predict(signs, tmp_path, pre
 # --- conv blocks ---------------------------------------------------------------------------
 
 def test_conv_network_trains_resumes_and_predicts(signs, tmp_path, own_images):
-    X, Y = small(signs, 64)
+    X, Y = balanced(signs, 11)
     cfg = TrainConfig(conv_channels=(4, 8), hidden_units=(8,), num_epochs=2, learning_rate=1e-3)
     straight = train.train(cfg, X, Y, progress=False)
     run = tmp_path / "conv"
@@ -172,7 +169,7 @@ def test_preset_photos_from_the_command_line(run_cli, tmp_path):
 
 
 def test_a_dropout_run_predicts_without_masks(signs, tmp_path):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 16)
     run = tmp_path / "dropout"
     train.train(TrainConfig(keep_prob=0.7, **SMALL), X, Y, run_dir=run, progress=False)
     predictor = Predictor(run)  # an inference graph: no dropout, so no seed is needed

@@ -11,10 +11,12 @@ import math
 import numpy as np
 import pytest
 
-from signs_model import population, runs, search, train
+from conftest import balanced
+from signs_model import errors, runs, train
+from signs_model.search import loop, population
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
-from signs_model.files import read_csv
+from signs_model.atomic import read_csv
 from signs_model.predict import Predictor
 
 BASE = TrainConfig(num_epochs=3, minibatch_size=16)
@@ -30,15 +32,10 @@ CONFIGS = [
 DIVERGING = (4, 6)
 
 
-def small(signs):
-    """Every 8th training example: 135 images."""
-    return signs.X_train[:, ::8], signs.Y_train[:, ::8]
-
-
 @pytest.fixture(scope="module")
 def trained(signs, tmp_path_factory):
     """CONFIGS trained as one population and one by one, each into a run folder."""
-    X, Y = small(signs)
+    X, Y = balanced(signs, 22)
     evals = {"train": (X, Y), "test": (signs.X_test, signs.Y_test)}
     root = tmp_path_factory.mktemp("population")
     pop_dirs = [root / f"population{k}" for k in range(len(CONFIGS))]
@@ -47,7 +44,7 @@ def trained(signs, tmp_path_factory):
     for k, cfg in enumerate(CONFIGS):
         try:
             alone.append(train.train(cfg, X, Y, evals, root / f"alone{k}", progress=False))
-        except train.Diverged as e:
+        except errors.Diverged as e:
             alone.append(e)
     return together, alone, pop_dirs, [root / f"alone{k}" for k in range(len(CONFIGS))]
 
@@ -67,7 +64,7 @@ def test_each_trial_gets_the_costs_it_gets_alone(trained):
 def test_a_diverging_trial_is_dropped_with_the_message_train_gives(trained):
     together, alone, pop_dirs, _ = trained
     for k in DIVERGING:
-        assert isinstance(together[k], train.Diverged) and isinstance(alone[k], train.Diverged)
+        assert isinstance(together[k], errors.Diverged) and isinstance(alone[k], errors.Diverged)
         assert str(together[k]) == str(alone[k])
         assert not (pop_dirs[k] / "metrics.json").exists()
     assert str(together[6]).startswith("cost became nan at epoch 0; expected a finite cost: "
@@ -95,7 +92,7 @@ def test_run_folders_hold_what_train_writes_and_predict(signs, trained):
 
 
 def test_a_population_trials_checkpoint_resumes_with_train(signs, trained):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 22)
     _, alone, pop_dirs, _ = trained
     for k in (1, 3):  # momentum, and gd with dropout and L2: their slots and names
         resumed = train.train(train.resume_config(pop_dirs[k], epochs=2), X, Y, run_dir=pop_dirs[k],
@@ -117,7 +114,7 @@ def test_populations_group_the_configs_that_share_minibatches():
 @pytest.mark.parametrize("cfgs", [[BASE, BASE.replace(minibatch_size=32)],
                                   [BASE.replace(augment=True)], []])
 def test_configs_that_do_not_share_minibatches_are_refused(signs, cfgs):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 22)
     with pytest.raises(SignsError, match="^cfgs must be one or more TrainConfigs that share") as err:
         population.train_population(cfgs, X, Y, progress=False)
     assert err.value.argument == "cfgs"
@@ -125,8 +122,8 @@ def test_configs_that_do_not_share_minibatches_are_refused(signs, cfgs):
 
 def test_tune_gives_the_same_rows_with_populations_as_one_by_one(signs, tmp_path):
     X, Y = signs.X_train[:, ::6], signs.Y_train[:, ::6]
-    space = {**search.DEFAULT_SPACE, "minibatch_size": {"scale": "choice", "values": [16, 32]}}
-    rows = {k: search.tune(space, X, Y, tmp_path / f"population{k}", trials=5, epochs=2, seed=1,
+    space = {**loop.DEFAULT_SPACE, "minibatch_size": {"scale": "choice", "values": [16, 32]}}
+    rows = {k: loop.tune(space, X, Y, tmp_path / f"population{k}", trials=5, epochs=2, seed=1,
                            population=k)["rows"] for k in (1, 4)}
     sizes = [json.loads((tmp_path / "population4" / r["run_dir"] / "metrics.json").read_text())
              .get("population", 1) for r in rows[4]]
@@ -138,7 +135,7 @@ def test_tune_gives_the_same_rows_with_populations_as_one_by_one(signs, tmp_path
 
 
 def test_a_trial_its_hook_stops_leaves_and_the_others_go_on_unchanged(signs, trained, tmp_path):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 22)
     _, alone, _, alone_dirs = trained
     keep = [0, 1, 2, 3, 5]  # momentum, batch norm and dropout among them: their slots carry over
     cfgs = [CONFIGS[k] for k in keep]
@@ -160,7 +157,7 @@ def test_a_trial_its_hook_stops_leaves_and_the_others_go_on_unchanged(signs, tra
         if i in (1, 3):
             stop = outcomes[i]
             epochs = 1 if i == 1 else 2
-            assert isinstance(stop, train.Stopped)
+            assert isinstance(stop, errors.Stopped)
             assert str(stop) == f"stopped after {epochs} epochs: train accuracy " \
                                 f"{stop.metrics['train_accuracy']:.4f}"
             assert runs.read_stopped(dirs[i]) == {"reason": str(stop), "metrics": stop.metrics}

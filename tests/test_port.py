@@ -17,8 +17,8 @@ import pytest
 
 import tf_utils
 from signs_model.course_image import imread, imresize
-from signs_model.files import read_csv, read_json
-from signs_model.port import port_file
+from signs_model.atomic import read_csv, read_json
+from signs_model.compat.port import port_file
 from tolerances import EPS
 
 NOTES = Path(__file__).resolve().parents[2] / "shared" / "seed" / "course_notes.md"

@@ -12,7 +12,7 @@ import pytest
 from conftest import lfs_pointers
 
 from signs_model.errors import SignsError
-from signs_model.port_rules import port_line
+from signs_model.compat.port_rules import port_line
 
 
 def write_notebook(path, *cells):

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import lfs_pointers
 
-from signs_model.port_check import check_cells
+from signs_model.compat.port_check import check_cells
 
 CORPUS = Path(__file__).parent / "port_corpus"
 

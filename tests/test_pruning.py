@@ -4,10 +4,11 @@ curves are in test_study.py."""
 import optuna
 import pytest
 
-from signs_model import pruning, runs, study, train
+from signs_model import errors, runs, train
+from signs_model.search import database, pruning
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
-from signs_model.files import read_csv
+from signs_model.atomic import read_csv
 
 
 @pytest.mark.parametrize("kw, message", [({"min_epochs": 0}, "min_epochs must be an int >= 1, got 0"),
@@ -26,7 +27,7 @@ def test_the_hook_stops_training_at_its_epoch_and_the_folder_does_not_look_finis
         return f"dev accuracy {accuracy('dev'):.4f} will do" if epochs == 3 else None
 
     cfg = TrainConfig(num_epochs=6, hidden_units=(10, 6))
-    with pytest.raises(train.Stopped, match=r"^stopped after 3 epochs: dev accuracy 0\.\d{4} will do$") as e:
+    with pytest.raises(errors.Stopped, match=r"^stopped after 3 epochs: dev accuracy 0\.\d{4} will do$") as e:
         train.train(cfg, X, Y, sets, run_dir=run, progress=False, eval_every=2, on_epoch=stop_after_3)
     assert calls == [1, 2, 3]
     # What was measured at the stop, not the train accuracy evaluated after epoch 2.
@@ -92,8 +93,8 @@ def test_a_pruned_search_records_its_trials_and_a_rerun_keeps_them(run_cli, tmp_
     pruned = [r for r in rows if r["status"] == "pruned"]
     assert pruned and len(pruned) < len(rows)
     assert f"{len(rows) - len(pruned)} of 6 trials finished ({len(pruned)} pruned)" in stdout
-    trials = optuna.load_study(study_name="search", storage=study.open_storage(
-        study.default_storage(out), heartbeat=False)).get_trials()
+    trials = optuna.load_study(study_name="search", storage=database.open_storage(
+        database.default_storage(out), heartbeat=False)).get_trials()
     stopped_at = {r["run_dir"]: int(r["reason"].split()[2]) if r["status"] == "pruned" else None
                   for r in rows}
     assert stopped_at == replay(trials, 2)

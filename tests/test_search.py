@@ -11,27 +11,23 @@ import signal
 import optuna
 import pytest
 
-from conftest import run_signs_subprocess
-from signs_model import runs, search, study, study_trials
+from conftest import balanced, run_signs_subprocess
+from signs_model import runs
+from signs_model.search import database, loop, study_trials
 from signs_model.config import TrainConfig
 from signs_model.data import dev_split
 from signs_model.errors import SignsError
-from signs_model.files import read_csv, read_json
-from signs_model.hparams import SearchSpace
+from signs_model.atomic import read_csv, read_json
+from signs_model.search.space import SearchSpace
 
-SPACE = {**search.DEFAULT_SPACE, "minibatch_size": {"scale": "choice", "values": [16, 32]}}
+SPACE = {**loop.DEFAULT_SPACE, "minibatch_size": {"scale": "choice", "values": [16, 32]}}
 NAMES = list(SPACE)
 RUN_FILES = ("params.json", "costs.csv", "cost.png", "metrics.json", "parameters.npz", "checkpoints")
 
 
-def small(signs):
-    """Every 6th training example: 180 images, 30 per class."""
-    return signs.X_train[:, ::6], signs.Y_train[:, ::6]
-
-
 def quick_search(signs, out, **kw):
-    X, Y = small(signs)
-    return search.tune(SPACE, X, Y, out, **{"trials": 4, "workers": 2, "epochs": 3, **kw})
+    X, Y = balanced(signs, 30)
+    return loop.tune(SPACE, X, Y, out, **{"trials": 4, "workers": 2, "epochs": 3, **kw})
 
 
 def read_rows(out):
@@ -53,7 +49,7 @@ def test_local_search_writes_results_leaderboard_plots_and_run_folders(signs, lo
                              "final_cost", "seconds", "status", "reason"]
     assert all(r["status"] == "ok" and r["reason"] == "" for r in rows)
     # Trials are judged on the dev split carved from the training set, never on the test set.
-    m_dev = dev_split(*small(signs), 0.2, 0)[2].shape[1]
+    m_dev = dev_split(*balanced(signs, 30), 0.2, 0)[2].shape[1]
     for r in rows:
         run = out / r["run_dir"]
         assert r["run_dir"] == f"round{r['round']}/trial{int(r['trial']):03d}"
@@ -85,9 +81,9 @@ def test_zoom_round_samples_inside_the_zoomed_space(local_search):
     out, result = local_search
     round0 = [r for r in result["rows"] if r["round"] == 0]
     zoomed = SearchSpace.from_dict(SPACE).zoom(
-        [{**search.row_params(r, NAMES), "score": r["dev_accuracy"]} for r in round0])
+        [{**loop.row_params(r, NAMES), "score": r["dev_accuracy"]} for r in round0])
     assert read_json(out / "search.json")["rounds"][1]["space"] == zoomed.to_dict()
-    round1 = [search.row_params(r, NAMES) for r in result["rows"] if r["round"] == 1]
+    round1 = [loop.row_params(r, NAMES) for r in result["rows"] if r["round"] == 1]
     assert round1 == zoomed.sample(4, seed=1)  # deterministic from --seed: round r uses seed + r
     for trial in round1:
         for name, p in zoomed.items():
@@ -100,18 +96,18 @@ def test_ray_backend_runs_the_same_trials(signs, local_search, tmp_path):
     assert [r["status"] for r in result["rows"]] == ["ok"] * 4
     local = [r for r in local_search[1]["rows"] if r["round"] == 0]
     for a, b in zip(result["rows"], local):
-        assert search.row_params(a, NAMES) == search.row_params(b, NAMES)
+        assert loop.row_params(a, NAMES) == loop.row_params(b, NAMES)
         assert a["dev_accuracy"] == pytest.approx(b["dev_accuracy"], abs=1e-6)
     assert all((tmp_path / r["run_dir"] / "metrics.json").is_file() for r in result["rows"])
 
 
 def test_diverging_and_crashing_trials_are_recorded_and_the_others_finish(signs, tmp_path):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 30)
     space = {"learning_rate": {"scale": "choice", "values": [1e-3, 1e30]},
              "minibatch_size": {"scale": "choice", "values": [16, 4096]}}
     # seed 26 draws (1e30, 16): the weights overflow, the cost is NaN; (1e30, 4096): a minibatch
     # larger than the data, train() raises before training; and two fine trials.
-    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, epochs=3, seed=26,
+    rows = loop.tune(space, X, Y, tmp_path, trials=4, workers=2, epochs=3, seed=26,
                        base_config={"optimizer": "gd"})["rows"]
     assert [(r["learning_rate"], r["minibatch_size"]) for r in rows] == \
         [(1e30, 16), (1e30, 4096), (1e-3, 16), (1e-3, 16)]
@@ -127,7 +123,7 @@ def test_diverging_and_crashing_trials_are_recorded_and_the_others_finish(signs,
 
 
 def test_a_killed_worker_fails_its_attempt_and_the_trial_is_retried_on_a_new_pool(signs, tmp_path):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 30)
     space = {"num_epochs": {"scale": "choice", "values": [2, 3000]}}  # seed 4: 3000, 2, 2, 2
     killed = []
 
@@ -137,13 +133,13 @@ def test_a_killed_worker_fails_its_attempt_and_the_trial_is_retried_on_a_new_poo
             for pid in killed:
                 os.kill(pid, signal.SIGKILL)
 
-    rows = search.tune(space, X, Y, tmp_path, trials=4, workers=2, seed=4,
+    rows = loop.tune(space, X, Y, tmp_path, trials=4, workers=2, seed=4,
                        report=kill_workers_once)["rows"]
     assert killed and [r["num_epochs"] for r in rows] == [3000, 2, 2, 2]
     # Every trial ends ok: an attempt cut by its worker's death is failed, then retried.
     assert [r["status"] for r in rows] == ["ok"] * 4
-    attempts = optuna.load_study(study_name=tmp_path.name, storage=study.open_storage(
-        study.default_storage(tmp_path), heartbeat=False)).get_trials()
+    attempts = optuna.load_study(study_name=tmp_path.name, storage=database.open_storage(
+        database.default_storage(tmp_path), heartbeat=False)).get_trials()
     failed = [t for t in attempts if t.state.name == "FAIL"]
     assert failed and all(t.user_attrs["reason"].startswith("worker process died") for t in failed)
     complete = sorted(t.user_attrs["index"] for t in attempts if t.state.name == "COMPLETE")
@@ -195,10 +191,10 @@ def test_dry_run_prints_the_same_json_lines_for_the_same_seed(run_cli):
     assert code == 0 and err == ""
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(t["round"], t["trial"]) for t in lines] == [(0, i) for i in range(5)]
-    space = search.default_space()
-    assert space == SearchSpace.from_dict(search.DEFAULT_SPACE)
+    space = loop.default_space()
+    assert space == SearchSpace.from_dict(loop.DEFAULT_SPACE)
     assert [{k: t[k] for k in space} for t in lines] == space.sample(5, seed=7)
-    assert [{k: t[k] for k in space} for t in lines] == search.sample_trials(space, 5, seed=7)
+    assert [{k: t[k] for k in space} for t in lines] == loop.sample_trials(space, 5, seed=7)
     assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 7)[1] == out
     assert run_cli("tune", "--dry-run", "--trials", 5, "--seed", 8)[1] != out
     # More trials add lines; the first five stay as they were.
@@ -227,12 +223,12 @@ def test_cli_bad_inputs_exit_2_with_one_line(run_cli, tmp_path, args, message):
 
 
 @pytest.mark.parametrize("call, argument", [
-    (lambda: search.sample_trials(search.DEFAULT_SPACE, 0, 0), "trials"),
-    (lambda: search.sample_trials(search.default_space(), 2, -1), "seed"),
-    (lambda: search.check_settings(SPACE, 2, 1, "slurm", None, 0, 0.2, 0), "backend"),
-    (lambda: search.check_settings(SPACE, 2, 1, "local", 0, 0, 0.2, 0), "epochs"),
-    (lambda: search.check_settings(SPACE, 2, 1, "local", None, -1, 0.2, 0), "zoom_rounds"),
-    (lambda: search.check_settings(SPACE, 2, 1, "local", None, 0, True, 0), "dev_fraction"),
+    (lambda: loop.sample_trials(loop.DEFAULT_SPACE, 0, 0), "trials"),
+    (lambda: loop.sample_trials(loop.default_space(), 2, -1), "seed"),
+    (lambda: loop.check_settings(SPACE, 2, 1, "slurm", None, 0, 0.2, 0), "backend"),
+    (lambda: loop.check_settings(SPACE, 2, 1, "local", 0, 0, 0.2, 0), "epochs"),
+    (lambda: loop.check_settings(SPACE, 2, 1, "local", None, -1, 0.2, 0), "zoom_rounds"),
+    (lambda: loop.check_settings(SPACE, 2, 1, "local", None, 0, True, 0), "dev_fraction"),
 ])
 def test_bad_settings_name_the_argument(call, argument):
     with pytest.raises(SignsError, match=f"^{argument} must be") as err:
@@ -269,7 +265,7 @@ def test_finalists_are_trained_again_with_other_seeds_and_picked_by_their_mean(s
     out = tmp_path / "search"
 
     def search_once():
-        return search.tune(search.DEFAULT_SPACE, X, Y, out, trials=4, epochs=3, seed=2,
+        return loop.tune(loop.DEFAULT_SPACE, X, Y, out, trials=4, epochs=3, seed=2,
                            finalists=2, final_seeds=3, final_test=test, device="cpu")
 
     result = search_once()
@@ -308,13 +304,13 @@ def test_a_search_over_architectures_resumes_and_records_them(signs, tmp_path):
     X, Y = signs.X_train[:, ::8], signs.Y_train[:, ::8]
     space = {"conv_channels": {"scale": "choice", "values": [[], [4]]},
              "hidden_units": {"scale": "choice", "values": [[6], [8, 5]]}}
-    first = search.tune(space, X, Y, tmp_path, trials=4, epochs=1, seed=3, device="cpu")
+    first = loop.tune(space, X, Y, tmp_path, trials=4, epochs=1, seed=3, device="cpu")
     assert {r["conv_channels"] for r in first["rows"]} == {(), (4,)}
     for row in first["rows"]:
         cfg = runs.load_config(tmp_path / row["run_dir"])
         assert (cfg.conv_channels, cfg.hidden_units) == (row["conv_channels"], row["hidden_units"])
     files = {p: p.stat().st_mtime_ns for p in tmp_path.glob("round0/*/metrics.json")}
-    again = search.tune(space, X, Y, tmp_path, trials=4, epochs=1, seed=3, device="cpu")
+    again = loop.tune(space, X, Y, tmp_path, trials=4, epochs=1, seed=3, device="cpu")
     assert again["rows"] == first["rows"]
     assert {p: p.stat().st_mtime_ns for p in files} == files
 

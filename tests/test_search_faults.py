@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from signs_model import runs, search, study_trials
-from signs_model.files import read_csv, read_json
-from signs_model.hparams import SearchSpace
+from signs_model import runs
+from signs_model.search import study_trials
+from signs_model.atomic import read_csv, read_json
+from signs_model.search.space import SearchSpace
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(),
                                 reason="finds worker processes through Linux /proc")
@@ -159,7 +160,7 @@ def test_rerun_after_kill_9_keeps_finished_trials_and_resumes_the_cut_one(tmp_pa
 
 CHILD = """
 import ctypes, sys, time
-from signs_model import executors
+from signs_model.search import executors
 executors._exit_with_parent(int(sys.argv[1]))
 libc, death_signal = ctypes.CDLL(None), ctypes.c_int()
 libc.prctl(2, ctypes.byref(death_signal), 0, 0, 0)  # PR_GET_PDEATHSIG: set to SIGKILL?

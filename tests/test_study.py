@@ -5,17 +5,17 @@ import sqlite3
 import optuna
 import pytest
 
-from signs_model import pruning, search, study
+from signs_model.search import database, loop, pruning, study
 from signs_model.errors import SignsError
-from signs_model.hparams import SearchSpace
+from signs_model.search.space import SearchSpace
 
-SPACE = SearchSpace.from_dict({**search.DEFAULT_SPACE,
+SPACE = SearchSpace.from_dict({**loop.DEFAULT_SPACE,
                                "conv_channels": {"scale": "choice", "values": [[], [8, 16]]}})
 
 
 def new_study(tmp_path, name="s", sampler="random", pruner=None):
-    url = study.default_storage(tmp_path)
-    store = study.open_storage(url)
+    url = database.default_storage(tmp_path)
+    store = database.open_storage(url)
     return url, store, study.open_study(store, name, sampler, 0, pruner)
 
 
@@ -35,7 +35,7 @@ def test_bad_storage_gets_one_line_naming_it(tmp_path, url, message):
         db.execute("CREATE TABLE photos (name TEXT)")
     with pytest.raises(SignsError, match="^" + message.format(tmp=tmp_path).replace("(", r"\(")
                        .replace(")", r"\)").replace("*", r"\*").replace("?", r"\?")) as e:
-        study.open_storage(url.format(tmp=tmp_path))
+        database.open_storage(url.format(tmp=tmp_path))
     assert "\n" not in str(e.value) and "secret" not in str(e.value) and e.value.argument == "storage"
 
 
@@ -47,7 +47,7 @@ def test_a_study_holds_one_search_and_refuses_another(tmp_path):
     with pytest.raises(SignsError, match=r"holds a search with another dev split \(.*'m_dev': 216"):
         study.check_plan(records, url, {**plan, "split": {"seed": 1, "m_dev": 216}})
     with pytest.raises(SignsError, match="holds a search with another search space"):
-        study.check_plan(records, url, {**plan, "space": search.DEFAULT_SPACE})
+        study.check_plan(records, url, {**plan, "space": loop.DEFAULT_SPACE})
 
 
 def test_trial_k_is_the_lectures_draw_recorded_in_the_users_terms(tmp_path):
@@ -118,10 +118,10 @@ def test_successive_halving_on_hand_made_curves(tmp_path):
 
 def test_pruning_that_could_never_prune_is_refused():
     with pytest.raises(SignsError, match="judges trials first after 20 epochs, but they train 10"):
-        search.check_settings(search.default_space(), 4, 1, "local", 10, 0, 0.2, 0,
+        loop.check_settings(loop.default_space(), 4, 1, "local", 10, 0, 0.2, 0,
                               prune=pruning.Asha(20, 3))
 
 
 def test_tpe_with_zoom_rounds_is_refused():
     with pytest.raises(SignsError, match="zoom rounds are the lecture's coarse-to-fine step"):
-        search.check_settings(search.default_space(), 4, 1, "local", 10, 1, 0.2, 0, sampler="tpe")
+        loop.check_settings(loop.default_space(), 4, 1, "local", 10, 1, 0.2, 0, sampler="tpe")

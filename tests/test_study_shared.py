@@ -15,9 +15,9 @@ import optuna
 import pytest
 
 import postgres
-from signs_model import study
+from signs_model.search import database, study
 from signs_model.errors import SignsError
-from signs_model.files import read_csv, read_json
+from signs_model.atomic import read_csv, read_json
 
 TRIALS = 6
 
@@ -51,7 +51,7 @@ def finish(proc, log, timeout=900):
 
 
 def load(server, name):
-    return optuna.load_study(study_name=name, storage=study.open_storage(server.url, heartbeat=False))
+    return optuna.load_study(study_name=name, storage=database.open_storage(server.url, heartbeat=False))
 
 
 def test_two_processes_share_one_search_and_train_each_trial_once(server, data_dir, tmp_path):
@@ -89,14 +89,14 @@ def test_a_study_of_another_search_is_refused(server, data_dir, tmp_path):
                            text=True, timeout=600)
     assert again.returncode == 2 and again.stdout == ""
     assert again.stderr.startswith("signs: error: argument --study: study 'refuse' in "
-                                   f"{study.shown(server.url)} holds a search with another search space")
+                                   f"{database.shown(server.url)} holds a search with another search space")
     assert len(again.stderr.splitlines()) == 1 and "signs:signs@" not in again.stderr
 
 
 def test_wrong_password_is_one_line(server):
     with pytest.raises(SignsError, match=r"^the study storage postgresql://signs:\*\*\*@127\.0\.0\.1:"
                                          r"\d+/signs refused the user name or password"):
-        study.open_storage(server.url.replace("signs:signs@", "signs:wrong@"))
+        database.open_storage(server.url.replace("signs:signs@", "signs:wrong@"))
 
 
 def test_kill_9_of_one_process_the_other_finishes_the_study_nothing_lost(server, data_dir, tmp_path):

@@ -10,19 +10,15 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from signs_model import train
+from conftest import balanced
+from signs_model import errors, train
 from signs_model.config import TrainConfig
 from signs_model.errors import SignsError
-from signs_model.files import read_csv
-
-
-def small(signs, m=256):
-    """A class-balanced slice of the training set, to keep these tests quick."""
-    return signs.X_train[:, :m], signs.Y_train[:, :m]
+from signs_model.atomic import read_csv
 
 
 def test_same_seed_same_numbers_and_engines_agree(signs):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 43)
     cfg = TrainConfig(num_epochs=3, learning_rate=1e-3)
     a = train.train(cfg, X, Y, progress=False)
     b = train.train(cfg, X, Y, progress=False)
@@ -38,7 +34,7 @@ def test_same_seed_same_numbers_and_engines_agree(signs):
                                      dict(optimizer="gd", decay_rate=1.0, learning_rate=0.05),
                                      dict(l2_lambda=0.5, minibatch_size=50)])
 def test_engines_agree_for_other_configs(signs, changes):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 43)
     cfg = TrainConfig(num_epochs=3, **changes)
     fast = train.train(cfg, X, Y, progress=False)
     feed = train.train(cfg, X, Y, engine="feed", progress=False)
@@ -53,7 +49,7 @@ def test_learning_rate_decay_formula():
 
 
 def test_run_folder_layout(signs, tmp_path):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 43)
     run = tmp_path / "run"
     result = train.train(TrainConfig(num_epochs=4, learning_rate=1e-3), X, Y,
                          {"train": (X, Y), "test": (signs.X_test, signs.Y_test)},
@@ -83,7 +79,7 @@ def test_run_folder_layout(signs, tmp_path):
 
 
 def test_panda_resume_continues_the_cost_curve(signs, tmp_path):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 43)
     cfg = TrainConfig(num_epochs=4, learning_rate=1e-3)
     straight = train.train(cfg, X, Y, progress=False)["costs"]
     run = tmp_path / "run"
@@ -134,14 +130,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(signs, tmp_path, data_dir
 
 
 def test_divergence_is_reported(signs):
-    X, Y = small(signs)
-    with pytest.raises(train.Diverged, match="cost became"):
-        train.train(TrainConfig(num_epochs=5, optimizer="gd", learning_rate=1e6), X, Y,
+    X, Y = balanced(signs, 43)
+    with pytest.raises(errors.Diverged, match="cost became"):
+        train.train(TrainConfig(num_epochs=5, optimizer="gd", learning_rate=1e30), X, Y,
                     progress=False)
 
 
 def test_gpu_request_without_gpu_is_clear(signs, run_cli):
-    from signs_model.device import gpus
+    from signs_model.devices import gpus
 
     if gpus():
         pytest.skip("this machine has a GPU; the refusal is for machines without one")

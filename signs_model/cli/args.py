@@ -1,9 +1,11 @@
-"""Arguments shared by the subcommands; the hyperparameter flags come from config.HYPERPARAMETERS."""
+"""Arguments shared by the subcommands; the hyperparameter flags come from config.HYPERPARAMETERS,
+the search and batch flags from settings.SETTINGS."""
 import argparse
 
 from ..config import HYPERPARAMETERS
-from ..device import DEVICES
+from ..devices import DEVICES
 from ..runs import CHECKPOINT_CHOICES
+from ..settings import SETTINGS
 
 
 def comma_separated(convert, example):
@@ -37,6 +39,15 @@ def flag_of(argument):
     """The flag that sets a library argument: ``num_epochs`` -> ``--epochs``, ``data_dir`` -> ``--data-dir``."""
     h = HYPERPARAMETERS.get(argument)
     return h.option if h else "--" + argument.replace("_", "-")
+
+
+def add_setting_args(p, *names):
+    """One flag per setting (``--trials``, ``--dev-fraction``, ...), its default and help from
+    ``settings.SETTINGS``; the library checks the value."""
+    for name in names:
+        s = SETTINGS[name]
+        p.add_argument("--" + name.replace("_", "-"), type=s.type, default=s.default,
+                       metavar=s.metavar, help=f"{s.help} (default {s.default})")
 
 
 def add_data_arg(p):

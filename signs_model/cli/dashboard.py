@@ -1,5 +1,5 @@
 """``signs dashboard``: a search's study in the browser (optuna-dashboard)."""
-from ..dashboard import serve
+from ..search.dashboard import serve
 
 
 def run(args):

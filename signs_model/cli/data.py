@@ -4,7 +4,7 @@ import sys
 
 from .. import data
 from ..images import RULE
-from .args import add_data_arg
+from .args import add_data_arg, add_setting_args
 
 
 def info(args):
@@ -40,6 +40,6 @@ def add_parser(sub):
                    help="photos named <digit>_*.jpg (3_hand.jpg), or in class subfolders "
                    "0/ ... 5/; photos without such a label are left out and named")
     q.add_argument("--out", required=True, metavar="DIR")
-    q.add_argument("--test-fraction", type=float, default=0.1)
+    add_setting_args(q, "test_fraction")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(func=build)

@@ -4,7 +4,7 @@ import sys
 
 from ..evaluate import evaluate_photos, format_confusion
 from ..images import RULE
-from .args import add_checkpoint_arg, add_device_arg
+from .args import add_checkpoint_arg, add_device_arg, add_setting_args
 
 SHOWN = 10  # wrong photos listed in the text output
 
@@ -46,6 +46,6 @@ def add_parser(sub):
                    "go to RUN_DIR/evaluate-<DIR's name>-{confusion,wrong}.png")
     add_checkpoint_arg(p)
     p.add_argument("--json", action="store_true", help="one JSON object")
-    p.add_argument("--batch-size", type=int, default=256, help="photos per session run")
+    add_setting_args(p, "batch_size")
     add_device_arg(p)
     p.set_defaults(func=run)

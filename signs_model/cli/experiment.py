@@ -6,7 +6,7 @@ from ..config import HYPERPARAMETERS, TrainConfig
 from ..data import dev_split, load_signs
 from ..errors import SignsError
 from ..experiments import fmt, status_text, variant
-from .args import add_data_arg, add_hparam_args, comma_separated
+from .args import add_data_arg, add_hparam_args, add_setting_args, comma_separated
 
 
 def _report_line(row):
@@ -71,8 +71,7 @@ def add_parser(sub):
     q.add_argument("--lr-max", type=float, default=1e-1, help="largest learning rate (default 1e-1)")
     q.add_argument("--points", type=int, default=7, metavar="K",
                    help="learning rates, log-spaced from --lr-min to --lr-max (default 7)")
-    q.add_argument("--dev-fraction", type=float, default=0.2,
-                   help="share of the training set held out, per class, to judge runs (default 0.2)")
+    add_setting_args(q, "dev_fraction")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     defaults = {h: HYPERPARAMETERS[h].default for h in ("optimizer", "seed")}
     add_hparam_args(q, ("num_epochs", "optimizer", "seed"), defaults={**defaults, "num_epochs": 100})

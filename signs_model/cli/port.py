@@ -3,9 +3,9 @@ import sys
 from pathlib import Path
 
 from ..errors import SignsError, check_int
-from ..port import port_file
-from ..port_folder import port_folder, runnable
-from ..port_run import run_ported
+from ..compat.port import port_file
+from ..compat.port_folder import port_folder, runnable
+from ..compat.port_run import run_ported
 
 
 def run(args):
@@ -79,7 +79,7 @@ def _graph_note(ran):
 
 
 def _check(runs):
-    from ..port_check import check_notebook
+    from ..compat.port_check import check_notebook
 
     differing, compared = 0, []
     for ran in (r for r in runs if r["path"].endswith(".ipynb")):  # a script's prints are not kept

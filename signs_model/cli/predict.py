@@ -3,7 +3,7 @@ import json
 import sys
 
 from ..predict import Predictor, check_batch_size
-from .args import add_checkpoint_arg, add_device_arg
+from .args import add_checkpoint_arg, add_device_arg, add_setting_args
 
 
 def run(args):
@@ -30,6 +30,6 @@ def add_parser(sub):
     p.add_argument("images", nargs="+", metavar="IMAGE")
     add_checkpoint_arg(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--batch-size", type=int, default=256, help="images per session run")
+    add_setting_args(p, "batch_size")
     add_device_arg(p)
     p.set_defaults(func=run)

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import HYPERPARAMETERS
-from .errors import SignsError, check_int, is_number
+from ..config import HYPERPARAMETERS
+from ..errors import SignsError, check_int, is_number
 
 SCALES = ("linear", "int", "log", "one_minus_log", "choice")
 _LAYER = re.compile(r"hidden_units_([1-9][0-9]*)")  # one layer's size: hidden_units_1, _2, ...

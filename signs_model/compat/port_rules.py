@@ -1,6 +1,6 @@
 """What ``signs port`` does to one line of course-era code: the rewrite, or a note saying why it will fail.
 
-`port_line` is the whole rule set; `signs_model.port` applies it to notebooks
+`port_line` is the whole rule set; `signs_model.compat.port` applies it to notebooks
 and files. A rewritten line keeps its place (line numbers stay those of the
 original), and a line that must not run (a ``!pip install``, a Colab magic)
 becomes ``pass  # signs port: ...`` so that a block around it stays valid Python.

@@ -25,7 +25,8 @@ Example:
 """
 from dataclasses import dataclass
 
-from .errors import check_int
+from ..errors import check_int
+from ..settings import DEFAULTS
 
 REPORT_EVERY = 5  # epochs between the dev accuracies a trial reports (its curve in the dashboard)
 _OPEN = {}  # (storage URL, study name, Asha) -> study, opened once per worker process
@@ -39,8 +40,8 @@ class Asha:
         min_epochs: epochs every trial trains before its first judgement (int >= 1).
         eta: keep the top 1/eta at each rung; rungs are eta times apart (int >= 2).
     """
-    min_epochs: int = 20
-    eta: int = 3
+    min_epochs: int = DEFAULTS["prune_min_epochs"]
+    eta: int = DEFAULTS["prune_eta"]
 
     def __post_init__(self):
         check_int("min_epochs", self.min_epochs)
@@ -80,7 +81,7 @@ class Reporter:
 
     def _trial(self):
         import optuna
-        from .study import open_storage
+        from .database import open_storage
 
         key = (self.storage_url, self.study_name, self.asha)
         if key not in _OPEN:

@@ -10,9 +10,10 @@ seeds (``reseed``) and the one look at the test set (``train_once``).
 """
 import shutil
 
-from . import runs, study, train
-from .errors import SignsError
-from .hparams import config_changes
+from .. import runs, train
+from . import study
+from ..errors import SignsError
+from .space import config_changes
 from .results import Result, Trial
 
 METRICS = ("dev_accuracy", "train_accuracy", "final_cost")  # results.csv's, after the axes

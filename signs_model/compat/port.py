@@ -2,7 +2,7 @@
 
 A deeplearning.ai notebook written for TensorFlow 1.x stops on TensorFlow 2 at
 a few kinds of lines. `port_file` rewrites those, line by line
-(`signs_model.port_rules` holds the rules), and leaves every other line as it was::
+(`signs_model.compat.port_rules` holds the rules), and leaves every other line as it was::
 
     import tensorflow as tf                      ->  import signs_model.tf1 as tf
     from tf_utils import load_dataset, predict   ->  from signs_model.tf_utils import load_dataset, predict
@@ -11,14 +11,14 @@ a few kinds of lines. `port_file` rewrites those, line by line
 and adds ``from signs_model.course_image import imread, imresize`` after the
 first SciPy import when a SciPy image function is called. Lines that will still
 fail or will not give TF 1.x's numbers are reported as notes saying what to use
-instead. `signs_model.port_folder` does a whole folder; `signs_model.port_run`
+instead. `signs_model.compat.port_folder` does a whole folder; `signs_model.compat.port_run`
 runs the result headless.
 """
 import re
 from pathlib import Path
 
-from .errors import SignsError
-from .files import atomic_write_bytes
+from ..errors import SignsError
+from ..atomic import atomic_write_bytes
 from .port_rules import IMAGE_IMPORT, port_line
 
 SUFFIXES = (".ipynb", ".py")
@@ -28,7 +28,7 @@ MARK = "signs port: ported from "  # a .py copy's last line, a notebook copy's m
 def port_blocks(blocks, notebook=True, local=()):
     """Rewrite blocks of source (a notebook's code cells, or a file as one block) line by line.
 
-    ``notebook`` and ``local``: see `signs_model.port_rules.port_line`.
+    ``notebook`` and ``local``: see `signs_model.compat.port_rules.port_line`.
 
     Returns:
         (new blocks, changes, notes). changes: (block index, line number in the new
@@ -138,7 +138,7 @@ def port_file(source, out=None, force=False, local=()):
         source: a .ipynb notebook or a .py file.
         out: same extension as source, in an existing folder.
         local: course-helper names to keep importing from the folder's own copy
-            (see `signs_model.port_rules.port_line`).
+            (see `signs_model.compat.port_rules.port_line`).
     Returns:
         dict: source, out, changes [{where, old, new}] (old None: an added line),
         notes [{where, note}]: lines that will still fail, and what to use instead.

@@ -13,8 +13,8 @@ import errno
 import socket
 from pathlib import Path
 
-from . import study
-from .errors import SignsError, check_int
+from . import database
+from ..errors import SignsError, check_int
 
 
 def storage_url(target):
@@ -33,7 +33,7 @@ def storage_url(target):
     text = str(target)
     if "://" in text:
         return text
-    db = Path(text) / study.STUDY_FILE
+    db = Path(text) / database.STUDY_FILE
     if not db.is_file():
         raise SignsError(f"no study in {text} (expected {db}: run signs tune --out {text} first)")
     return f"sqlite:///{db.resolve()}"
@@ -41,7 +41,7 @@ def storage_url(target):
 
 def open_storage(target):
     """The Optuna storage of ``target`` (see ``storage_url``), checked as ``signs tune``
-    checks it (``study.open_storage``: one line for a malformed or unreachable URL, a
+    checks it (``database.open_storage``: one line for a malformed or unreachable URL, a
     wrong password, a file that is not a study); a missing SQLite file is refused rather
     than created."""
     from sqlalchemy.engine import make_url
@@ -49,13 +49,13 @@ def open_storage(target):
     url = storage_url(target)
     try:
         parsed = make_url(url)
-    except Exception:  # study.open_storage says what is wrong with it
+    except Exception:  # database.open_storage says what is wrong with it
         parsed = None
     if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
             and parsed.database != ":memory:" and not Path(parsed.database).is_file():
         raise SignsError(f"no database file {parsed.database} (from {url})")
     try:
-        return study.open_storage(url, heartbeat=False)
+        return database.open_storage(url, heartbeat=False)
     except SignsError as e:  # the target is no --storage flag here
         raise SignsError(str(e)) from None
 

@@ -25,8 +25,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from . import train
-from .errors import SignsError
+from .. import train
+from ..errors import SignsError
 from .population import populations, train_population
 from .results import Result, attempt, ended_by
 

@@ -4,10 +4,10 @@ A search and the experiments both train many runs and keep a table of them.
 Each run ends in a ``Result`` whose status is one of ``STATUSES``:
 
 * ``ok``: it trained; ``metrics`` holds its accuracies and final cost.
-* ``pruned``: it was stopped early on purpose (``train.Stopped``, a search's
+* ``pruned``: it was stopped early on purpose (``errors.Stopped``, a search's
   pruning); ``reason`` says after how many epochs and why, ``metrics`` holds
   what was measured then.
-* ``diverged``: its cost became NaN or infinite (``train.Diverged``); ``reason``
+* ``diverged``: its cost became NaN or infinite (``errors.Diverged``); ``reason``
   says at which epoch and which values to lower.
 * ``failed``: any other error (a config the data cannot take, a worker process
   that died); ``reason`` is the error's first line.
@@ -31,9 +31,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import train
-from .config import TrainConfig
-from .files import atomic_write_bytes, write_csv
+from .. import errors
+from ..config import TrainConfig
+from ..atomic import atomic_write_bytes, write_csv
 
 STATUSES = ("ok", "pruned", "diverged", "failed")
 
@@ -88,7 +88,7 @@ def attempt(run):
     A NaN cost or a crash is that run's result, not the end of the search or
     experiment it belongs to; only KeyboardInterrupt (not an Exception) gets through.
     Returns:
-        Result: ok with the metrics, pruned (train.Stopped), diverged (train.Diverged) or
+        Result: ok with the metrics, pruned (errors.Stopped), diverged (errors.Diverged) or
         failed (any other error).
     """
     t0 = time.perf_counter()
@@ -101,10 +101,10 @@ def attempt(run):
 
 def ended_by(error, seconds):
     """The Result of a run that ended with ``error`` after ``seconds``: pruned
-    (train.Stopped, with its own count), diverged (train.Diverged) or failed."""
-    if isinstance(error, train.Stopped):
+    (errors.Stopped, with its own count), diverged (errors.Diverged) or failed."""
+    if isinstance(error, errors.Stopped):
         return Result("pruned", error.metrics, str(error), error.metrics.get("seconds"))
-    if isinstance(error, train.Diverged):
+    if isinstance(error, errors.Diverged):
         return Result("diverged", reason=str(error), seconds=seconds)
     return Result("failed", reason=f"{type(error).__name__}: {error}".splitlines()[0], seconds=seconds)
 

@@ -1,6 +1,6 @@
 """``signs port DIR``: a learner's whole course folder ported into a new folder, and run.
 
-Every notebook and ``.py`` file is rewritten (`signs_model.port.port_file`), every
+Every notebook and ``.py`` file is rewritten (`signs_model.compat.port.port_file`), every
 other file (the h5 data, photos) copied, into ``NEWDIR`` (default ``DIR_tf2``
 beside DIR); DIR itself is never written to. The course's helper modules beside
 the notebooks (``tf_utils.py``, ``cnn_utils.py``) are replaced by the package's,
@@ -12,9 +12,9 @@ import re
 import shutil
 from pathlib import Path
 
-from .data import lfs_pointer
-from .errors import SignsError
-from .files import read_json, write_json
+from ..data import lfs_pointer
+from ..errors import SignsError
+from ..atomic import read_json, write_json
 from .port import SUFFIXES, port_file
 from .port_rules import HELPERS
 

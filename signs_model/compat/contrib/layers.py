@@ -18,7 +18,7 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from ..errors import SignsError
+from ...errors import SignsError
 
 __all__ = ["xavier_initializer", "xavier_initializer_conv2d", "variance_scaling_initializer",
            "l1_regularizer", "l2_regularizer", "apply_regularization", "flatten", "fully_connected"]

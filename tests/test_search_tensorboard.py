@@ -6,9 +6,9 @@ import pytest
 import tensorflow.compat.v1 as tf
 from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
-from signs_model import hparams_summary, search
-from signs_model.files import read_csv
-from signs_model.hparams import SearchSpace
+from signs_model.search import loop, tensorboard
+from signs_model.atomic import read_csv
+from signs_model.search.space import SearchSpace
 
 SPACE = SearchSpace.from_dict({
     "learning_rate": {"scale": "log", "low": 1e-5, "high": 1e-2},
@@ -39,7 +39,7 @@ def values(session_start):
 
 
 def test_the_experiment_holds_the_axes_with_their_domains_and_the_metrics(tmp_path):
-    hparams_summary.write_experiment(tmp_path, SPACE)
+    tensorboard.write_experiment(tmp_path, SPACE)
     experiment = read_events(tmp_path)["experiment"]
     infos = {h.name: h for h in experiment.hparam_infos}
     assert list(infos) == list(SPACE)
@@ -62,8 +62,8 @@ def test_the_experiment_holds_the_axes_with_their_domains_and_the_metrics(tmp_pa
 ])
 def test_a_trial_session_holds_its_values_metrics_and_status(tmp_path, status, metrics, ended):
     params = {"learning_rate": 3e-4, "hidden_units_1": 42, "minibatch_size": 32, "optimizer": "adam"}
-    hparams_summary.write_trial(tmp_path, {**params, "optimizer": "momentum"}, "failed", {})
-    hparams_summary.write_trial(tmp_path, params, status, metrics)  # replaces the first
+    tensorboard.write_trial(tmp_path, {**params, "optimizer": "momentum"}, "failed", {})
+    tensorboard.write_trial(tmp_path, params, status, metrics)  # replaces the first
     found = read_events(tmp_path / "hparams")
     assert values(found["session_start_info"]) == params
     assert found["session_end_info"].status == ended
@@ -72,16 +72,16 @@ def test_a_trial_session_holds_its_values_metrics_and_status(tmp_path, status, m
 
 def test_a_search_writes_the_experiment_and_one_session_per_trial(signs, tmp_path):
     X, Y = signs.X_train[:, ::6], signs.Y_train[:, ::6]
-    space = SearchSpace.from_dict({**search.DEFAULT_SPACE,
+    space = SearchSpace.from_dict({**loop.DEFAULT_SPACE,
                                    "minibatch_size": {"scale": "choice", "values": [16, 32]}})
-    search.tune(space, X, Y, tmp_path, trials=2, workers=1, epochs=2)
+    loop.tune(space, X, Y, tmp_path, trials=2, workers=1, epochs=2)
     experiment = read_events(tmp_path)["experiment"]
     assert [h.name for h in experiment.hparam_infos] == list(space)
     rows = read_csv(tmp_path / "results.csv")
     assert [r["status"] for r in rows] == ["ok", "ok"]
     for row in rows:
         found = read_events(tmp_path / row["run_dir"] / "hparams")
-        assert values(found["session_start_info"]) == pytest.approx(search.row_params(
+        assert values(found["session_start_info"]) == pytest.approx(loop.row_params(
             {k: float(v) if k in space else v for k, v in row.items()}, space))
         assert found["scalars"]["dev_accuracy"] == (2, pytest.approx(float(row["dev_accuracy"])))
         assert found["session_end_info"].status == api_pb2.STATUS_SUCCESS
@@ -89,9 +89,9 @@ def test_a_search_writes_the_experiment_and_one_session_per_trial(signs, tmp_pat
 
 def test_a_layer_list_axis_shows_as_text(tmp_path):
     space = SearchSpace.from_dict({"conv_channels": {"scale": "choice", "values": [[], [8, 16]]}})
-    hparams_summary.write_experiment(tmp_path, space)
+    tensorboard.write_experiment(tmp_path, space)
     (info,) = read_events(tmp_path)["experiment"].hparam_infos
     assert info.type == api_pb2.DATA_TYPE_STRING
     assert [v.string_value for v in info.domain_discrete.values] == ["none", "8-16"]
-    hparams_summary.write_trial(tmp_path, {"conv_channels": (8, 16)}, "ok", {"dev_accuracy": 0.5})
+    tensorboard.write_trial(tmp_path, {"conv_channels": (8, 16)}, "ok", {"dev_accuracy": 0.5})
     assert values(read_events(tmp_path / "hparams")["session_start_info"]) == {"conv_channels": "8-16"}

@@ -11,7 +11,7 @@ Only ``tf.contrib.layers`` is provided (see `signs_model.contrib.layers`).
 Anything else under ``tf.contrib`` raises `ContribError`, one line naming
 what TensorFlow 2 offers instead.
 """
-from ..errors import SignsError
+from ...errors import SignsError
 from .layers import __all__ as PROVIDED  # importing it makes tf.contrib.layers
 
 # What TF 2 offers in place of the tf.contrib parts this package does not provide.

@@ -6,6 +6,7 @@ log level is set before TensorFlow loads and graph mode is on before any graph
 is built.
 """
 import os
+import sys
 
 # C++ start-up chatter (CUDA probes on a CPU machine, oneDNN notices).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -34,7 +35,27 @@ def _import_tensorflow_quietly():
     return tensorflow
 
 
-_tf = _import_tensorflow_quietly()
+def _one_line_on_ctrl_c():
+    """Ctrl-C while TensorFlow loads (seconds): a script or the ``signs`` command stops with one
+    line instead of a traceback (the interrupt still ends the process); an interactive session
+    keeps the usual report."""
+    if hasattr(sys, "ps1") or "IPython" in sys.modules:
+        return
+    shown = sys.excepthook
+
+    def hook(kind, value, traceback):
+        if issubclass(kind, KeyboardInterrupt):
+            print("interrupted while loading TensorFlow; nothing was done", file=sys.stderr)
+        else:
+            shown(kind, value, traceback)
+    sys.excepthook = hook
+
+
+try:
+    _tf = _import_tensorflow_quietly()
+except KeyboardInterrupt:
+    _one_line_on_ctrl_c()
+    raise
 
 _tf.get_logger().setLevel("ERROR")
 try:  # absl prints deprecation notices through its own logger

@@ -1,4 +1,4 @@
-"""Tests for signs_model.hparams: sampling on the right scale, grid, zoom, refusals."""
+"""Tests for signs_model.search.space: sampling on the right scale, grid, zoom, refusals."""
 import json
 import math
 from collections import Counter
@@ -8,7 +8,7 @@ import pytest
 
 from signs_model.errors import SignsError
 from signs_model.config import TrainConfig
-from signs_model.hparams import Param, SearchSpace, config_changes
+from signs_model.search.space import Param, SearchSpace, config_changes
 
 LECTURE = {
     "learning_rate": {"scale": "log", "low": 1e-4, "high": 1},

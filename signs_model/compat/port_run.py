@@ -8,9 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import SignsError, check_int
+from ..errors import SignsError, check_int
 from .contrib.layers import FLATTEN_ENV
-from .files import atomic_write_bytes
+from ..atomic import atomic_write_bytes
 from .port import SUFFIXES, _read_notebook, first_line
 from .port_check import expected_flatten_graph
 

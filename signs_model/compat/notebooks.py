@@ -11,7 +11,7 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
-from .errors import SignsError
+from ..errors import SignsError
 
 KERNEL_NAME = "python3"
 

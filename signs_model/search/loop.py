@@ -12,7 +12,7 @@ graph, at most ``population`` of them (module ``population``; 1 trains each
 trial in a graph of its own). Their rows go to ``results.csv`` and
 ``leaderboard.md`` as each one ends (``results``), and the figures are
 ``plots.plot_dev_accuracy`` and ``plots.plot_rounds``; ``tensorboard --logdir
-OUT`` shows them in its HParams dashboard (``hparams_summary``).
+OUT`` shows them in its HParams dashboard (``tensorboard``).
 
 The search lives in an Optuna study (``study``; ``sqlite:///OUT/study.db``
 unless another storage is given): each round's trials are planned there once
@@ -49,14 +49,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from . import executors, hparams_summary, pruning, study, study_trials
-from .config import TrainConfig
-from .data import NEAR_DUPLICATE_DISTANCE, check_fraction, dev_split
-from .errors import SignsError, check_int
-from .files import write_json
-from .hparams import SearchSpace
+from . import database, executors, pruning, study, study_trials, tensorboard
+from ..config import TrainConfig
+from ..settings import DEFAULTS, check
+from ..data import NEAR_DUPLICATE_DISTANCE, dev_split
+from ..errors import SignsError, check_int
+from ..atomic import write_json
+from .space import SearchSpace
 from .population import populations
-from .plots import plot_dev_accuracy, plot_rounds
+from ..plots import plot_dev_accuracy, plot_rounds
 from .results import Result, ResultsTable, leaderboard
 
 DEFAULT_SPACE = {
@@ -67,7 +68,7 @@ DEFAULT_SPACE = {
     "hidden_units_2": {"scale": "int", "low": 6, "high": 24},
 }
 BACKENDS = executors.BACKENDS
-POPULATION = 16  # trials trained together at most, by default (a memory cap: 1 trains each alone)
+POPULATION = DEFAULTS["population"]  # trials trained together at most (a memory cap)
 METRICS = study_trials.METRICS
 
 
@@ -90,22 +91,20 @@ def sample_trials(space, trials, seed):
         list of dicts, axis name -> value; trial k does not depend on ``trials``.
     """
     space = _as_space(space)
-    check_int("trials", trials)
-    check_int("seed", seed, 0)
+    check("trials", trials)
+    check("seed", seed)
     return space.sample(trials, seed=seed)
 
 
 def check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fraction, seed,
-                   population=POPULATION, finalists=1, final_seeds=1, prune=None, sampler="random"):
+                   population=POPULATION, finalists=DEFAULTS["finalists"],
+                   final_seeds=DEFAULTS["final_seeds"], prune=None, sampler="random"):
     """Refuse impossible search settings with one clear error; returns the space as a SearchSpace."""
     space = _as_space(space)
-    check_int("trials", trials)
-    check_int("finalists", finalists)
-    check_int("final_seeds", final_seeds)
-    check_int("workers", workers)
-    check_int("population", population)
-    check_int("zoom_rounds", zoom_rounds, 0)
-    check_int("seed", seed, 0)
+    for name, value in (("trials", trials), ("finalists", finalists), ("final_seeds", final_seeds),
+                        ("workers", workers), ("population", population),
+                        ("zoom_rounds", zoom_rounds), ("seed", seed), ("dev_fraction", dev_fraction)):
+        check(name, value)
     if epochs is not None:
         check_int("epochs", epochs)
     if backend not in BACKENDS:
@@ -130,7 +129,6 @@ def check_settings(space, trials, workers, backend, epochs, zoom_rounds, dev_fra
             raise SignsError(f"pruning judges trials first after {prune.min_epochs} epochs, but they "
                              f"train {most}: no trial would ever be pruned; lower the first rung "
                              f"below {most} epochs or do not prune", argument="prune_min_epochs")
-    check_fraction(dev_fraction, "dev_fraction")
     return space
 
 
@@ -139,13 +137,15 @@ def row_params(row, names):
     return {n: row[n] for n in names}
 
 
-def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local", ray_address=None,
-         epochs=None, zoom_rounds=0, dev_fraction=0.2, seed=0, final_test=None, base_config=None,
-         device="auto", report=None, prune=None, population=POPULATION, finalists=1, final_seeds=1,
-         storage=None, study_name=None, sampler="random"):
+def tune(space, X_train, Y_train, out_dir, trials=DEFAULTS["trials"], workers=DEFAULTS["workers"],
+         backend="local", ray_address=None, epochs=None, zoom_rounds=DEFAULTS["zoom_rounds"],
+         dev_fraction=DEFAULTS["dev_fraction"], seed=DEFAULTS["seed"], final_test=None,
+         base_config=None, device="auto", report=None, prune=None, population=POPULATION,
+         finalists=DEFAULTS["finalists"], final_seeds=DEFAULTS["final_seeds"], storage=None,
+         study_name=None, sampler="random"):
     """Random search on the right scale, coarse to fine, trials in parallel, in an Optuna study.
 
-    Args:
+    Args (the defaults and checks of the settings are ``settings.SETTINGS``'):
         space: SearchSpace (or its dict form), e.g. ``default_space()``.
         X_train (n_x, m) float32, Y_train (n_y, m) one-hot: the training set; a
             stratified ``dev_fraction`` of it (seeded by ``seed``, near-duplicates
@@ -203,9 +203,9 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
              "m_dev": data[2].shape[1], "near_duplicate_distance": NEAR_DUPLICATE_DISTANCE}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    url = storage or study.default_storage(out)
-    name = study_name or study.default_name(out)
-    store = study.open_storage(url)
+    url = storage or database.default_storage(out)
+    name = study_name or database.default_name(out)
+    store = database.open_storage(url)
     records = study.open_study(store, name, sampler, seed, prune.pruner() if prune else None)
     study.check_plan(records, url, {"space": space.to_dict(), "split": split,
                                     "base_config": base.to_dict(), "sampler": sampler, "seed": seed})
@@ -213,7 +213,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     table = ResultsTable(out / "results.csv",
                          ["round", "trial", "run_dir", *names, *METRICS, "seconds", "status", "reason"],
                          markdown=(out / "leaderboard.md", lambda rows: leaderboard(rows, names)))
-    hparams_summary.write_experiment(out, space)
+    tensorboard.write_experiment(out, space)
     spaces, mine = [], {}  # mine: trial id -> optuna.Trial this process claimed and trains
 
     def refresh():
@@ -223,7 +223,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
     def done(trial, result):
         study_trials.tell(records, store, mine.pop(trial.trial_id), trial, result)
         beat.discard(trial.trial_id)
-        hparams_summary.write_trial(out / study_trials.name(trial), trial.params, result.status, result.metrics)
+        tensorboard.write_trial(out / study_trials.name(trial), trial.params, result.status, result.metrics)
         row = next((r for r in refresh() if (r["round"], r["trial"]) == (trial.round, trial.index)),
                    None)
         if report and row is not None:
@@ -265,7 +265,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
             yield from executors.grouped(ready, population)
 
     log = {"seed": seed, "rounds": [], "base_config": base.to_dict(), "study": name,
-           "storage": study.shown(url), "sampler": sampler,
+           "storage": database.shown(url), "sampler": sampler,
            "args": {"trials": trials, "workers": workers, "backend": backend,
                     "ray_address": ray_address, "epochs": epochs, "zoom_rounds": zoom_rounds,
                     "dev_fraction": dev_fraction, "device": device, "population": population,
@@ -287,7 +287,7 @@ def tune(space, X_train, Y_train, out_dir, trials=20, workers=1, backend="local"
                                   ray_address)
                     if study_trials.round_over(records, r, trials):
                         break
-                    time.sleep(study.HEARTBEAT_S)  # the rest are trained by other processes
+                    time.sleep(database.HEARTBEAT_S)  # the rest are trained by other processes
                 plot_dev_accuracy(refresh(), spaces[0], out / "dev_accuracy.png")
                 plot_rounds(table.rows(), spaces, out / "rounds.png")
         except BaseException:  # Ctrl-C or an error here: what this process held is retried

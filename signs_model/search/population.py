@@ -21,7 +21,7 @@ step)) and writes its own run folder through ``runs``: params.json, costs.csv,
 TensorBoard events, the end-of-run files, and one checkpoint after its last
 epoch, which ``train.train(resume=True)`` continues (``predict.Predictor``
 loads the folder as any other). A trial whose cost becomes NaN or infinite is
-dropped: its result is the ``train.Diverged`` that ``train.train`` would raise,
+dropped: its result is the ``errors.Diverged`` that ``train.train`` would raise,
 and the others train on (its rows of the product stay NaN; they cannot reach
 the others' rows). A trial its ``on_epoch`` hook stops (a search pruning it at
 a rung) is saved there, checkpoint and stopped.json as ``train.train`` leaves
@@ -46,16 +46,13 @@ Example:
 """
 import contextlib
 import math
-import time
 from pathlib import Path
 
 import tensorflow.compat.v1 as tf
-from tqdm.auto import tqdm
 
-from . import device as devices
-from . import network, runs, train
-from .engines import ENGINES, epoch_cost
-from .errors import SignsError, check_int
+from .. import devices, epochs, network, runs, train
+from ..engines import ENGINES, epoch_cost
+from ..errors import SignsError, check_int
 
 ENGINE = ENGINES["fast"]
 NAME = "population"  # the engine named in a population trial's params.json and metrics.json
@@ -235,8 +232,8 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
             and stopped.json, and the others go on in a graph without it.
     Returns:
         list, one entry per config: ``train.train``'s result (dict with "costs",
-        "metrics" and "parameters"), or the ``train.Diverged`` of a trial whose
-        cost broke, or the ``train.Stopped`` of a trial its hook stopped. A trial's
+        "metrics" and "parameters"), or the ``errors.Diverged`` of a trial whose
+        cost broke, or the ``errors.Stopped`` of a trial its hook stopped. A trial's
         metrics["seconds"] is its share of the population's time;
         metrics["population"] is how many started together.
     """
@@ -260,154 +257,72 @@ def train_population(cfgs, X_train, Y_train, eval_sets=None, run_dirs=None, devi
     session_config = devices.session_config(device, threads)
 
     state = _initial_values(cfgs, n_x, n_y, session_config)  # per trial: name -> value
+    nets = [epochs.Net(cfg, None, hook, share=1 / K) for cfg, hook in zip(cfgs, hooks)]
+    results = [None] * K
+    planned, device_name = cfgs[0].num_epochs, devices.describe(device)
     with contextlib.ExitStack() as owner:  # each run folder is ours until the population ends
-        run_dirs = [None if d is None else
-                    owner.enter_context(train.open_run(d, cfg, NAME, device, note))[0]
-                    for d, cfg, note in zip(run_dirs, cfgs, notes)]
-        writers = [tf.summary.FileWriter(str(d)) if d else None for d in run_dirs]
-        trials = _Trials(cfgs, run_dirs, writers, hooks, devices.describe(device), checkpoint_every)
-        try:
-            while trials.live() and trials.epoch < cfgs[0].num_epochs:
-                # A segment: the live trials in one graph, until a hook stops one (or the end).
-                live = trials.live()
-                graph = tf.Graph()
-                with graph.as_default():
-                    spec = build_graph([cfgs[k] for k in live], n_x, n_y, m)
-                with tf.Session(graph=graph, config=session_config) as sess, graph.as_default():
-                    sess.run(tf.global_variables_initializer())
-                    for variables, k in zip(spec["state"], live):
-                        for name, value in state[k].items():
-                            variables[name].load(value, sess)
-                    ENGINE.load_data(sess, spec, X_train, Y_train)
-                    trials.run_segment(sess, spec, live, X_train, Y_train, eval_sets, eval_every,
-                                       progress)
-                    if trials.live() and trials.epoch < cfgs[0].num_epochs:  # another segment
-                        for k, values in zip(live, sess.run(spec["state"])):
-                            state[k] = values
-            return list(trials.ended)
-        finally:
-            for writer in writers:
-                if writer:
-                    try:
-                        writer.close()  # flush the events, also after an error
-                    except Exception:  # a full disk must not hide the error that stopped training
-                        pass
+        for net, d, note in zip(nets, run_dirs, notes):
+            if d is not None:
+                net.run_dir = owner.enter_context(train.open_run(d, net.cfg, NAME, device, note))[0]
+        owner.enter_context(epochs.summary_writers(nets))
+        while epochs.going(nets) and len(epochs.going(nets)[0].costs) < planned:
+            # A segment: the trials going, in one graph, until a hook stops one (or the end).
+            live = [k for k, net in enumerate(nets) if net.ended is None]
+            graph = tf.Graph()
+            with graph.as_default():
+                spec = build_graph([cfgs[k] for k in live], n_x, n_y, m)
+            with tf.Session(graph=graph, config=session_config) as sess, graph.as_default():
+                sess.run(tf.global_variables_initializer())
+                for variables, k in zip(spec["state"], live):
+                    for name, value in state[k].items():
+                        variables[name].load(value, sess)
+                ENGINE.load_data(sess, spec, X_train, Y_train)
+                segment = [nets[k] for k in live]
 
+                def step(epoch):
+                    minibatch_costs = ENGINE.run_epoch(
+                        sess, spec, cfgs[0], epoch, X_train, Y_train,
+                        [train.learning_rate_at(net.cfg, epoch) for net in segment])
+                    return [epoch_cost(minibatch_costs[:, i], m, net.cfg.minibatch_size)
+                            for i, net in enumerate(segment)]
 
-class _Trials:
-    """The population's bookkeeping across segments: each trial's costs, metrics and fate."""
-
-    def __init__(self, cfgs, run_dirs, writers, hooks, device, checkpoint_every=0):
-        self.cfgs, self.run_dirs, self.writers, self.hooks = cfgs, run_dirs, writers, hooks
-        self.device, self.checkpoint_every = device, checkpoint_every
-        self.costs = [[] for _ in cfgs]
-        self.metrics = [{} for _ in cfgs]
-        self.ended = [None] * len(cfgs)  # train.Diverged or train.Stopped, or a finished result
-        self.epoch, self.seconds = 0, 0.0
-
-    def live(self):
-        return [k for k in range(len(self.cfgs)) if self.ended[k] is None]
-
-    def run_segment(self, sess, spec, live, X_train, Y_train, eval_sets, eval_every, progress):
-        """Train epochs until the planned end, or until a hook stops a trial (it is saved)."""
-        m, planned = X_train.shape[1], self.cfgs[0].num_epochs
-        cfgs = [self.cfgs[k] for k in live]
-        t0 = time.perf_counter()
-        bar = tqdm(range(self.epoch, planned), desc=f"population of {len(live)}", unit="epoch",
-                   disable=not progress, leave=False, dynamic_ncols=True)
-        for epoch in bar:
-            self.epoch = epoch + 1
-            minibatch_costs = ENGINE.run_epoch(sess, spec, cfgs[0], epoch, X_train, Y_train,
-                                               [train.learning_rate_at(cfg, epoch) for cfg in cfgs])
-            for i, k in enumerate(live):
-                if self.ended[k] is not None:
-                    continue
-                cost = epoch_cost(minibatch_costs[:, i], m, self.cfgs[k].minibatch_size)
-                try:
-                    train.check_cost(self.cfgs[k], cost, epoch)
-                except train.Diverged as e:
-                    self.ended[k] = e  # dropped: its rows of the product cannot reach the others'
-                    continue
-                self.costs[k].append(cost)
-                if self.writers[k]:
-                    self.writers[k].add_summary(train._scalar("cost", cost), epoch)
-            last = epoch == planned - 1
-            measured = {}
-
-            def accuracies(name):
-                if name not in measured:
+                def measure(name):
                     X, Y = eval_sets[name]
-                    measured[name] = sess.run(spec["accuracies"], {spec["X"]: X, spec["Y"]: Y})
-                    for i, k in enumerate(live):
-                        if self.ended[k] is None:
-                            self.metrics[k][f"{name}_accuracy"] = float(measured[name][i])
-                            if self.writers[k]:
-                                self.writers[k].add_summary(
-                                    train._scalar(f"accuracy/{name}", float(measured[name][i])), epoch)
-                return measured[name]
+                    return sess.run(spec["accuracies"], {spec["X"]: X, spec["Y"]: Y})
 
-            if eval_sets and (last or (eval_every and (epoch + 1) % eval_every == 0)):
-                for name in eval_sets:
-                    accuracies(name)
-            stopped = []
-            for i, k in enumerate(live):
-                if self.ended[k] is None and self.hooks[k] and not last:
-                    reason = self.hooks[k](epoch + 1, lambda name: float(accuracies(name)[i]))
-                    if reason:
-                        stopped.append((i, k, reason))
-            self.seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            if self.checkpoint_every and not last and self.epoch % self.checkpoint_every == 0:
-                for i, k in enumerate(live):
-                    if self.ended[k] is None and all(k != s[1] for s in stopped):
-                        self._write(sess, spec, i, k, self.epoch, lambda run_dir: None)
-            for i, k, reason in stopped:
-                self._stop(sess, spec, i, k, f"stopped after {epoch + 1} epochs: {reason}")
-            if stopped or not self.live():
-                break
-        bar.close()
-        if self.epoch == planned:
-            for i, k in enumerate(live):
-                if self.ended[k] is None:
-                    self._finish(sess, spec, i, k)
+                def save(epochs_done, saving):
+                    for net in saving:
+                        _save(sess, spec, segment.index(net), net, epochs_done)
 
-    def _metrics(self, k, epochs):
-        share = self.seconds / len(self.cfgs)
-        self.metrics[k].update({"final_cost": self.costs[k][-1], "epochs": epochs,
-                                "seconds": round(share, 3), "engine": NAME,
-                                "epochs_per_second": round(epochs / share, 3),
-                                "population": len(self.cfgs)})
-        return self.metrics[k]
+                epochs.run(segment, step, measure, save, planned, eval_sets, NAME, eval_every,
+                           checkpoint_every, progress, f"population of {len(live)}",
+                           population=K)
+                for i, net in enumerate(segment):
+                    if net.ended is None and len(net.costs) == planned:
+                        results[live[i]] = {
+                            "costs": net.costs, "metrics": {**net.metrics, "device": device_name},
+                            "parameters": sess.run(spec["model_variables"][i])}
+                        epochs.finish_run(net, results[live[i]])
+                if epochs.going(nets) and len(epochs.going(nets)[0].costs) < planned:
+                    for k, values in zip(live, sess.run(spec["state"])):  # for the next segment
+                        state[k] = values
+    return [net.ended or result for net, result in zip(nets, results)]
 
-    def _write(self, sess, spec, i, k, epochs, end):
-        """Trial k's costs and checkpoint (named by its epochs, as ``train.train``'s), then
-        ``end(run_dir)`` (its end-of-run files, or stopped.json)."""
-        run_dir, saved = self.run_dirs[k], 0
-        if run_dir is None:
-            return
-        prefixes = [""] * len(spec["save"])
-        prefixes[i] = f"{runs.checkpoint_prefix(run_dir)}-{epochs}"
-        before = runs.latest_checkpoint(run_dir)
-        try:
-            runs.write_costs(run_dir, self.costs[k])
-            sess.run(spec["save"][i], {spec["checkpoint_prefix"]: prefixes})
-            saved = epochs
-            if before is not None and before[1] != epochs:  # only the newest is kept
-                for old in Path(before[0]).parent.glob(Path(before[0]).name + ".*"):
-                    old.unlink(missing_ok=True)
-            end(run_dir)
-        except (OSError, tf.errors.OpError) as e:
-            raise runs.write_failure(run_dir, e, saved) from None
 
-    def _stop(self, sess, spec, i, k, reason):
-        metrics = self._metrics(k, self.epoch)
-        self.ended[k] = train.Stopped(reason, metrics)
-        self._write(sess, spec, i, k, self.epoch, lambda run_dir: runs.stop(run_dir, reason, metrics))
-
-    def _finish(self, sess, spec, i, k):
-        cfg = self.cfgs[k]
-        result = {"costs": self.costs[k],
-                  "metrics": {**self._metrics(k, cfg.num_epochs), "device": self.device},
-                  "parameters": sess.run(spec["model_variables"][i])}
-        self.ended[k] = result
-        self._write(sess, spec, i, k, cfg.num_epochs, lambda run_dir: runs.finish(run_dir, cfg, result))
+def _save(sess, spec, i, net, epochs_done):
+    """Trial i of the graph's costs and checkpoint, named by its epochs as ``train.train``'s;
+    only the newest checkpoint is kept."""
+    if net.run_dir is None:
+        return
+    prefixes = [""] * len(spec["save"])
+    prefixes[i] = f"{runs.checkpoint_prefix(net.run_dir)}-{epochs_done}"
+    before = runs.latest_checkpoint(net.run_dir)
+    try:
+        runs.write_costs(net.run_dir, net.costs)
+        sess.run(spec["save"][i], {spec["checkpoint_prefix"]: prefixes})
+        if before is not None and before[1] != epochs_done:
+            for old in Path(before[0]).parent.glob(Path(before[0]).name + ".*"):
+                old.unlink(missing_ok=True)
+    except (OSError, tf.errors.OpError) as e:
+        saved = before[1] if before is not None else 0
+        raise runs.write_failure(net.run_dir, e, saved) from None
