@@ -214,7 +214,7 @@ def mirrored(X):
 
 
 def test_flip_tta_predicts_the_mean_of_a_photo_and_its_mirror(signs, tmp_path, own_images):
-    X, Y = small(signs)
+    X, Y = balanced(signs, 16)
     cfg = TrainConfig(**SMALL)
     test = {"test": (signs.X_test, signs.Y_test)}
     plain = train.train(cfg, X, Y, run_dir=tmp_path / "plain", progress=False)
@@ -268,7 +268,7 @@ def test_conv_batch_norm_normalizes_each_channel_and_predicts_with_its_averages(
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-5)
     np.testing.assert_allclose(out.var(axis=(0, 1, 2)), 1, atol=1e-4)
 
-    X, Y = small(signs, 64)
+    X, Y = balanced(signs, 11)
     cfg = TrainConfig(conv_channels=(4,), hidden_units=(8,), num_epochs=2, learning_rate=1e-3,
                       conv_batch_norm=True)
     test = {"test": (signs.X_test, signs.Y_test)}
