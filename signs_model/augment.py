@@ -25,6 +25,9 @@ AUGMENTATION = {
     "contrast": (0.5, 1.5),     # scale the deviations from the photo's mean
     "saturation": (0.0, 1.5),   # scale the deviations from each pixel's gray (0: gray)
     "vignette": 0.6,            # darken the corners by up to 60 % (a phone lens' falloff)
+    "hue": 0.0,                 # turn the hues by up to +-hue degrees (0: off)
+    "erase": 0.0,               # chance of a rectangle of noise over the photo (0: off)
+    "erase_area": (0.02, 0.25),  # its share of the photo
 }
 
 
@@ -78,4 +81,49 @@ def augment(X, seed, ranges=None, image_shape=IMAGE_SHAPE):
     falloff = tf.reshape((xx ** 2 + yy ** 2) / (cx ** 2 + cy ** 2), [1, height, width, 1])
     images = images * (1.0 - per_photo(between(8, 0.0, r["vignette"])) * falloff)
     images = tf.clip_by_value(images, 0.0, 1.0)
+    if r["hue"] or r["erase"]:
+        # Drawn from a seed of their own, so that turning them on leaves the draws above as they were.
+        v = tf.random.stateless_uniform([m, 6], seed + tf.constant([32, 0], tf.int64))
+        if r["hue"]:
+            images = turn_hue(images, (2 * v[:, 0] - 1) * (r["hue"] * math.pi / 180))
+        if r["erase"]:
+            images = erase(images, v[:, 1:], r["erase"], r["erase_area"],
+                           seed + tf.constant([33, 0], tf.int64))
     return tf.transpose(tf.reshape(images, [m, -1]))
+
+
+def turn_hue(images, angle):
+    """Turn each photo's colours by ``angle`` (m,) radians about the gray axis (a hue shift).
+
+    A colour v = g + d, g its gray (the channel mean, kept) and d its tint, becomes
+    g + d cos(angle) + (k x v) sin(angle), k the unit gray axis (1, 1, 1) / sqrt(3).
+    """
+    r, g, b = tf.unstack(images, axis=3)
+    cross = tf.stack([b - g, r - b, g - r], axis=3) / math.sqrt(3.0)
+    gray = tf.reduce_mean(images, axis=3, keepdims=True)
+    cos, sin = (tf.reshape(f(angle), [-1, 1, 1, 1]) for f in (tf.cos, tf.sin))
+    return tf.clip_by_value(gray + (images - gray) * cos + cross * sin, 0.0, 1.0)
+
+
+def erase(images, u, chance, area, seed):
+    """Random erasing: with probability ``chance``, a rectangle of each photo becomes noise.
+
+    Args:
+        images: (m, height, width, channels) in [0, 1].
+        u: (m, 5) uniform draws: erase or not, area, aspect ratio, centre x, centre y.
+        area: (low, high) share of the photo the rectangle covers; its aspect ratio is
+            between 1/2 and 2.
+        seed: (2,) int64 tensor for the noise.
+    """
+    _, height, width, _ = images.shape.as_list()
+    size = (area[0] + (area[1] - area[0]) * u[:, 1]) * height * width
+    aspect = tf.exp((2 * u[:, 2] - 1) * math.log(2.0))
+    half_w, half_h = tf.sqrt(size * aspect) / 2, tf.sqrt(size / aspect) / 2
+    cx, cy = u[:, 3] * width, u[:, 4] * height
+    yy, xx = tf.meshgrid(tf.range(height, dtype=tf.float32) + 0.5,
+                         tf.range(width, dtype=tf.float32) + 0.5, indexing="ij")
+    column = lambda t: tf.reshape(t, [-1, 1, 1])  # noqa: E731
+    inside = ((tf.abs(xx - column(cx)) < column(half_w)) & (tf.abs(yy - column(cy)) < column(half_h))
+              & column(u[:, 0] < chance))
+    noise = tf.random.stateless_uniform(tf.shape(images), seed)
+    return tf.where(tf.broadcast_to(inside[..., None], tf.shape(images)), noise, images)

@@ -124,6 +124,8 @@ HYPERPARAMETERS = {h.name: h for h in (
                    "batch norm on every hidden layer (their b is dropped)", frozen=True),
     Hyperparameter("bn_momentum", float, 0.9, BETA, "batch norm's moving-average momentum"),
     Hyperparameter("l2_lambda", float, 0.0, NON_NEGATIVE, "L2 regularization lambda"),
+    Hyperparameter("label_smoothing", float, 0.0, BETA,
+                   "train towards (1 - s) * the one-hot label + s / classes (0: the label)"),
     Hyperparameter("keep_prob", float, 1.0, Interval(0, 1, "(]"),
                    "dropout keep probability (1: no dropout)"),
     Hyperparameter("preprocess", str, "none", PREPROCESSING,
@@ -131,9 +133,18 @@ HYPERPARAMETERS = {h.name: h for h in (
                    "(brightness and contrast removed)", frozen=True),
     Hyperparameter("augment", bool, False, None, "random shift, scale, rotation, flip, "
                    "brightness, contrast and saturation of each training photo"),
+    Hyperparameter("erase", float, 0.0, Interval(0, 1),
+                   "with augment: the chance that a training photo gets a random rectangle "
+                   "(2 to 25 percent of it) replaced by noise (random erasing)"),
+    Hyperparameter("hue", float, 0.0, Interval(0, 180),
+                   "with augment: turn each training photo's hues by up to this many degrees"),
+    Hyperparameter("flip_tta", bool, False, None, "at evaluation and prediction: average each "
+                   "photo's probabilities with its mirror image's (test-time augmentation)"),
     Hyperparameter("conv_channels", tuple, (), COUNT, "conv blocks (3x3 conv, relu, 2x2 max-pool) "
                    "before the dense layers, e.g. 16,32,64 (none: the course's network)",
                    frozen=True),
+    Hyperparameter("conv_batch_norm", bool, False, None, "batch norm after each conv, one "
+                   "mean and variance per channel (their b is dropped)", frozen=True),
     Hyperparameter("seed", int, 3, Interval(0, MAX_SEED),
                    "minibatch shuffling seed: epoch e shuffles with seed + 1 + e"),
     Hyperparameter("tf_seed", int, 1, Interval(0, MAX_TF_SEED),
@@ -143,11 +154,12 @@ HYPERPARAMETERS = {h.name: h for h in (
 
 # Named recipes: hyperparameters that differ from the defaults. "photos" is the
 # recipe that transferred best to photos that are not SIGNS (benchmarks/own_photos.py
-# compares it, ingredient by ingredient, with the course's model).
+# compares it, ingredient by ingredient, with the course's model; benchmarks/photos_seeds.py
+# measures recipes over three seeds, docs/own_photos.md).
 PRESETS = {
     "course": {},
     "photos": {"augment": True, "conv_channels": (16, 32, 64), "hidden_units": (64,),
-               "learning_rate": 0.001, "num_epochs": 60},
+               "learning_rate": 0.001, "num_epochs": 60, "flip_tta": True},
 }
 
 

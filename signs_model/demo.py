@@ -60,7 +60,8 @@ def describe(predictor):
     metrics = runs.read_metrics(predictor.run_dir) or {}
     accuracy = metrics.get("test_accuracy")
     tested = f", SIGNS test accuracy {accuracy:.3f}" if isinstance(accuracy, float) else ""
-    return f"Run `{predictor.run_dir}`: {kind}, preprocessing {cfg.preprocess}{tested}."
+    mirror = " (each photo read with its mirror image)" if cfg.flip_tta else ""
+    return f"Run `{predictor.run_dir}`: {kind}, preprocessing {cfg.preprocess}{mirror}{tested}."
 
 
 def build(run, device="auto"):

@@ -12,6 +12,8 @@ input, augmentation in training (``augment``), and convolution blocks before
 the dense layers (CONV 3x3 -> RELU -> MAXPOOL 2x2 each, as in the course's
 next unit).
 """
+import math
+
 import tensorflow.compat.v1 as tf
 
 from .augment import augment
@@ -117,12 +119,15 @@ def _dropout(A, training, keep_prob, layer, seed):
     return tf.cond(training, drop, lambda: A)
 
 
-def compute_cost(ZL, Y, parameters=None, l2_lambda=0.0):
+def compute_cost(ZL, Y, parameters=None, l2_lambda=0.0, label_smoothing=0.0):
     """Mean softmax cross-entropy over the m columns, plus lambda/(2m) * sum ||W||^2 if asked.
 
     The logits are transposed to (m, n_y) because TensorFlow's op wants
-    examples in rows (the course's "transpose" step).
+    examples in rows (the course's "transpose" step). With ``label_smoothing`` s,
+    each one-hot target becomes (1 - s) * Y + s / n_y.
     """
+    if label_smoothing > 0:
+        Y = (1.0 - label_smoothing) * Y + label_smoothing / tf.cast(tf.shape(Y)[0], Y.dtype)
     logits = tf.transpose(ZL)
     labels = tf.transpose(Y)
     cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(logits=logits, labels=labels))
@@ -176,8 +181,9 @@ def create_network(cfg, n_x, n_y):
                 parameters[f"conv{k}/W"] = tf.get_variable(
                     "W", [3, 3, c_in, c_out],
                     initializer=tf.glorot_uniform_initializer(seed=XAVIER_SEED))
-                parameters[f"conv{k}/b"] = tf.get_variable("b", [c_out],
-                                                           initializer=tf.zeros_initializer())
+                if not cfg.conv_batch_norm:  # batch norm's beta takes b's role
+                    parameters[f"conv{k}/b"] = tf.get_variable("b", [c_out],
+                                                               initializer=tf.zeros_initializer())
             c_in = c_out
         n_in = conv_output_size(cfg.conv_channels)
     parameters.update(initialize_parameters([n_in, *cfg.hidden_units, n_y], cfg.batch_norm))
@@ -186,7 +192,8 @@ def create_network(cfg, n_x, n_y):
 
 def logits(cfg, X, parameters, training=False, seed=None):
     """``cfg``'s network on X (n_x, m) in [0, 1]: augmentation (training only), preprocessing,
-    conv blocks, then ``forward_propagation``. Training and prediction both build this.
+    conv blocks, then ``forward_propagation``. Training and prediction both build this. With
+    ``flip_tta``, outside training, log of the mean probabilities of X and its mirror image.
 
     Args:
         training: Python bool or scalar bool tensor.
@@ -197,19 +204,60 @@ def logits(cfg, X, parameters, training=False, seed=None):
     if cfg.augment and training is not False:
         if seed is None:
             raise SignsError("augment needs a seed, a (2,) int64 tensor", argument="seed")
-        draw = lambda: augment(X, stateless_seed(seed, 0))  # noqa: E731
+        ranges = {"erase": cfg.erase, "hue": cfg.hue}
+        draw = lambda: augment(X, stateless_seed(seed, 0), ranges)  # noqa: E731
         X = draw() if training is True else tf.cond(training, draw, lambda: X)
+    if not cfg.flip_tta or training is True:
+        return _network(cfg, X, parameters, training, seed)
+
+    def both():
+        # Evaluation and prediction read each photo and its mirror image; the logits
+        # returned are the log of their mean probabilities (a softmax of them gives it).
+        log_p = [tf.nn.log_softmax(_network(cfg, x, parameters, False, seed), axis=0)
+                 for x in (X, mirror(X))]
+        return tf.reduce_logsumexp(tf.stack(log_p), axis=0) - math.log(2.0)
+
+    if training is False:
+        return both()
+    # The training pass stays outside the cond: batch norm's updates must not live in a branch.
+    trained = _network(cfg, X, parameters, training, seed)
+    return tf.cond(training, lambda: trained, both)
+
+
+def mirror(X):
+    """Each column of X (n_x, m), a flattened 64x64x3 photo, mirrored left to right."""
+    height, width, channels = IMAGE_SHAPE
+    images = tf.reshape(tf.transpose(X), [-1, height, width, channels])
+    return tf.transpose(tf.reshape(tf.reverse(images, axis=[2]), [-1, height * width * channels]))
+
+
+def _network(cfg, X, parameters, training, seed):
+    """``logits`` after augmentation: preprocessing, conv blocks, the dense layers."""
     X = preprocess(cfg, X)
     if cfg.conv_channels:
         height, width, channels = IMAGE_SHAPE
         A = tf.reshape(tf.transpose(X), [-1, height, width, channels])
         for k in range(1, len(cfg.conv_channels) + 1):
             Z = tf.nn.conv2d(A, parameters[f"conv{k}/W"], strides=1, padding="SAME")
-            A = tf.nn.max_pool2d(tf.nn.relu(Z + parameters[f"conv{k}/b"]), 2, 2, padding="VALID")
+            if cfg.conv_batch_norm:
+                Z = _channel_batch_norm(Z, training, cfg.bn_momentum, f"conv{k}/bn")
+            else:
+                Z = Z + parameters[f"conv{k}/b"]
+            A = tf.nn.max_pool2d(tf.nn.relu(Z), 2, 2, padding="VALID")
         X = tf.transpose(tf.reshape(A, [-1, conv_output_size(cfg.conv_channels)]))
     dense = {k: v for k, v in parameters.items() if "/" not in k}
     return forward_propagation(X, dense, training, cfg.batch_norm, cfg.bn_momentum,
                                cfg.keep_prob, seed)
+
+
+def _channel_batch_norm(Z, training, momentum, name):
+    """Batch norm of conv features Z (m, height, width, channels), one mean and variance per
+    channel over the minibatch and every position: ``batch_norm`` on (channels, m * h * w)."""
+    channels = Z.shape.as_list()[3]
+    rows = tf.transpose(tf.reshape(Z, [-1, channels]))
+    with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
+        rows = batch_norm(rows, training, momentum=momentum, name=name)
+    return tf.reshape(tf.transpose(rows), tf.shape(Z))
 
 
 def make_optimizer(name, learning_rate, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):

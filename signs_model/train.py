@@ -52,7 +52,7 @@ def build_graph(cfg, n_x, n_y, engine=None, m=None):
     def cost_of(X, Y, training, step):
         seed = tf.stack([tf.constant(cfg.tf_seed, tf.int64), step])
         ZL = network.logits(cfg, X, parameters, training, seed)
-        return ZL, network.compute_cost(ZL, Y, parameters, cfg.l2_lambda)
+        return ZL, network.compute_cost(ZL, Y, parameters, cfg.l2_lambda, cfg.label_smoothing)
 
     ZL, cost = cost_of(X, Y, training, step)
     model_variables = tf.global_variables()  # weights, BN's gamma/beta and moving averages

@@ -79,7 +79,9 @@ def test_every_hyperparameter_is_a_search_axis_checked_against_the_registry(name
 @pytest.mark.parametrize("name, value", [("learning_rate", 0), ("keep_prob", 1.5),
                                          ("optimizer", "sgd"), ("batch_norm", "yes"),
                                          ("hidden_units", (25, 0)), ("num_epochs", 2.5),
-                                         ("tf_seed", -1)])
+                                         ("tf_seed", -1), ("erase", 1.5), ("hue", 181),
+                                         ("hue", -1), ("flip_tta", "yes"),
+                                         ("label_smoothing", 1.0), ("conv_batch_norm", 1)])
 def test_train_config_refuses_what_the_registry_refuses(name, value):
     with pytest.raises(SignsError, match=f"{name} must be") as e:
         TrainConfig(**{name: value})
@@ -100,3 +102,12 @@ def test_cli_names_the_flag_of_the_argument_at_fault(run_cli, tmp_path):
     assert code == 2
     assert err.strip() == ("signs: error: argument --epochs: num_epochs must be an int in "
                            "[1, inf), got 0")
+
+
+@pytest.mark.parametrize("flag, value, expected", [
+    ("--erase", "2", "erase must be a number in [0, 1], got 2.0"),
+    ("--hue", "-5", "hue must be a number in [0, 180], got -5.0")])
+def test_cli_refuses_nonsense_augmentation_in_one_line(run_cli, tmp_path, flag, value, expected):
+    code, out, err = run_cli("train", flag, value, "--epochs", "1", "--out", tmp_path / "run")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.strip() == f"signs: error: argument {flag}: {expected}"

@@ -11,7 +11,7 @@ from signs_model.augment import augment
 from signs_model.config import PRESETS, TrainConfig
 from signs_model.data import N_X
 from signs_model.errors import SignsError
-from signs_model.predict import Predictor
+from signs_model.predict import Predictor, photo_input
 from tolerances import EPS, softmax_atol
 
 SMALL = dict(num_epochs=4, minibatch_size=32, learning_rate=1e-3)
@@ -177,3 +177,108 @@ def test_a_dropout_run_predicts_without_masks(signs, tmp_path):
     predictor.close()
     expected, logits = numpy_probabilities(runs.load_parameters(run), signs.X_test[:, :10], False)
     np.testing.assert_allclose(got, expected, rtol=0, atol=softmax_atol(logits, N_X))
+
+
+# --- random erasing, hue, flip test-time augmentation ---------------------------------------
+
+def test_erasing_covers_one_rectangle_and_leaves_the_other_draws_alone(signs):
+    X = signs.X_train[:, :16]
+    with tf.Graph().as_default():
+        seed = tf.constant([1, 2], tf.int64)
+        erased, plain = augment(tf.constant(X), seed, {"erase": 1.0}), augment(tf.constant(X), seed)
+        with tf.Session() as sess:
+            erased, plain = sess.run([erased, plain])
+    for k in range(X.shape[1]):
+        changed = np.any(erased[:, k].reshape(64, 64, 3) != plain[:, k].reshape(64, 64, 3), axis=2)
+        rows, cols = np.nonzero(changed)
+        box = changed[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        # one rectangle of noise (a noise pixel may equal the photo's by chance: rarely)
+        assert box.mean() > 0.99 and 0.01 < box.size / changed.size < 0.27
+
+
+def test_hue_turns_colours_about_the_gray_axis(signs):
+    from signs_model.augment import turn_hue
+    images = signs.X_train[:, :4].T.reshape(-1, 64, 64, 3)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        turned = sess.run(turn_hue(tf.constant(images), tf.constant([0.0, 2 * np.pi / 3,
+                                                                     -2 * np.pi / 3, 0.5])))
+    np.testing.assert_allclose(turned[0], images[0], atol=8 * EPS)
+    # a third of a turn moves red to green, green to blue, blue to red
+    np.testing.assert_allclose(turned[1], np.roll(images[1], 1, axis=2), atol=8 * EPS)
+    np.testing.assert_allclose(turned[2], np.roll(images[2], -1, axis=2), atol=8 * EPS)
+    assert not np.allclose(turned[3], images[3], atol=1e-2)
+
+
+def mirrored(X):
+    return X.T.reshape(-1, 64, 64, 3)[:, :, ::-1].reshape(X.shape[1], -1).T.copy()
+
+
+def test_flip_tta_predicts_the_mean_of_a_photo_and_its_mirror(signs, tmp_path, own_images):
+    X, Y = balanced(signs, 16)
+    cfg = TrainConfig(**SMALL)
+    test = {"test": (signs.X_test, signs.Y_test)}
+    plain = train.train(cfg, X, Y, run_dir=tmp_path / "plain", progress=False)
+    flipped = train.train(cfg.replace(flip_tta=True), X, Y, eval_sets=test,
+                          run_dir=tmp_path / "flip", progress=False)
+    assert flipped["costs"] == plain["costs"]  # it changes evaluation, not training
+    for name, value in plain["parameters"].items():
+        np.testing.assert_array_equal(flipped["parameters"][name], value)
+
+    photos = np.hstack([photo_input(path) for path in own_images])
+    by_plain, by_flip = Predictor(tmp_path / "plain"), Predictor(tmp_path / "flip")
+    alone = by_plain.probabilities_of(photos)
+    expected = (alone + by_plain.probabilities_of(mirrored(photos))) / 2
+    got = by_flip.probabilities_of(photos)
+    one = by_flip.predict_photo(own_images[0])  # the path of signs predict, evaluate and the demo
+    on_test = by_flip.probabilities_of(signs.X_test)
+    from signs_model import demo  # the page says how it reads a photo
+    assert "mirror image" in demo.describe(by_flip) and "mirror" not in demo.describe(by_plain)
+    by_plain.close()
+    by_flip.close()
+    _, logits = numpy_probabilities(plain["parameters"], photos, False)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=softmax_atol(logits, N_X) + 8 * EPS)
+    np.testing.assert_allclose(one["probabilities"], got[:, 0], rtol=0, atol=1e-6)
+    assert np.abs(got - alone).max() > 1e-4  # the mirror image does count
+    # the accuracy training reports is the flipped prediction's
+    assert flipped["metrics"]["test_accuracy"] == pytest.approx(
+        np.mean(np.argmax(on_test, 0) == signs.y_test.ravel()), abs=1e-6)
+
+
+
+def test_label_smoothing_trains_towards_softened_targets():
+    rng = np.random.RandomState(0)
+    Z, labels = rng.randn(6, 20).astype(np.float32), rng.randint(0, 6, 20)
+    Y = np.eye(6, dtype=np.float32)[:, labels]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        plain, smoothed = sess.run([network.compute_cost(tf.constant(Z), tf.constant(Y)),
+                                    network.compute_cost(tf.constant(Z), tf.constant(Y),
+                                                         label_smoothing=0.1)])
+    log_p = Z - Z.max(0) - np.log(np.exp(Z - Z.max(0)).sum(0))
+    target = 0.9 * Y + 0.1 / 6
+    np.testing.assert_allclose(smoothed, -(target * log_p).sum(0).mean(), rtol=16 * EPS)
+    np.testing.assert_allclose(plain, -(Y * log_p).sum(0).mean(), rtol=16 * EPS)
+
+
+def test_conv_batch_norm_normalizes_each_channel_and_predicts_with_its_averages(signs, tmp_path):
+    Z = np.random.RandomState(0).randn(5, 6, 6, 3).astype(np.float32) * [1, 3, 9] + [0, 2, -4]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        out = network._channel_batch_norm(tf.constant(Z), True, 0.9, "bn")
+        sess.run(tf.global_variables_initializer())
+        out = sess.run(out)  # gamma 1, beta 0 at first: each channel to mean 0, variance 1
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var(axis=(0, 1, 2)), 1, atol=1e-4)
+
+    X, Y = balanced(signs, 11)
+    cfg = TrainConfig(conv_channels=(4,), hidden_units=(8,), num_epochs=2, learning_rate=1e-3,
+                      conv_batch_norm=True)
+    test = {"test": (signs.X_test, signs.Y_test)}
+    fast = train.train(cfg, X, Y, eval_sets=test, run_dir=tmp_path / "run", progress=False)
+    feed = train.train(cfg, X, Y, engine="feed", progress=False)
+    np.testing.assert_allclose(fast["costs"], feed["costs"], rtol=0, atol=64 * EPS)
+    params = fast["parameters"]
+    assert "conv1/b" not in params and np.abs(params["conv1/bn/moving_mean"]).max() > 0
+    predictor = Predictor(tmp_path / "run")
+    on_test = predictor.probabilities_of(signs.X_test)
+    predictor.close()
+    assert fast["metrics"]["test_accuracy"] == pytest.approx(
+        np.mean(np.argmax(on_test, 0) == signs.y_test.ravel()), abs=1e-6)

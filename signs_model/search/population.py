@@ -184,7 +184,7 @@ def build_graph(cfgs, n_x, n_y, m):
 
     def cost_of(X, Y, training, step):
         ZL = logits(X, training, step)
-        return ZL, tf.stack([network.compute_cost(z, Y, p, cfg.l2_lambda)
+        return ZL, tf.stack([network.compute_cost(z, Y, p, cfg.l2_lambda, cfg.label_smoothing)
                              for z, p, cfg in zip(ZL, parameters, cfgs)])
 
     # Evaluation first: it creates batch norm's variables outside the epoch loop.
