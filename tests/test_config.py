@@ -111,3 +111,20 @@ def test_cli_refuses_nonsense_augmentation_in_one_line(run_cli, tmp_path, flag, 
     code, out, err = run_cli("train", flag, value, "--epochs", "1", "--out", tmp_path / "run")
     assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err
     assert err.strip() == f"signs: error: argument {flag}: {expected}"
+
+
+def test_a_true_false_flag_switches_both_ways_over_a_preset():
+    from signs_model.cli.args import hparam_changes
+    from signs_model.config import preset
+
+    on = build_parser().parse_args(["train", "--preset", "photos"])
+    off = build_parser().parse_args(["train", "--preset", "photos", "--no-flip-tta"])
+    assert preset("photos")["flip_tta"] is True and "flip_tta" not in hparam_changes(on)
+    assert TrainConfig(**{**preset("photos"), **hparam_changes(off)}).flip_tta is False
+    assert hparam_changes(build_parser().parse_args(["train", "--batch-norm"]))["batch_norm"] is True
+
+
+def test_flip_test_time_augmentation_trains_outside_populations():
+    from signs_model.search.population import populations
+
+    assert populations([TrainConfig(), TrainConfig(flip_tta=True), TrainConfig()], 8) == [[0, 2], [1]]

@@ -87,7 +87,8 @@ def add_hparam_args(p, names=None, resume=False, defaults=None):
         default = (defaults or {}).get(h.name)
         shown = f"default {_default(h) if default is None else default}"
         if h.type is bool:
-            g.add_argument(h.option, dest=h.name, action="store_true", default=default,
+            g.add_argument(h.option, dest=h.name, action=argparse.BooleanOptionalAction,
+                           default=default,
                            help=f"{h.help}")
             continue
         kind = {tuple: comma_separated(int, _default(h)), str: str}.get(h.type, h.type)

@@ -60,8 +60,9 @@ NAME = "population"  # the engine named in a population trial's params.json and 
 
 def population_key(cfg):
     """What trials must share to be trained together (their minibatches and their input),
-    or None for a config that trains alone (conv blocks or augmentation)."""
-    if cfg.conv_channels or cfg.augment:
+    or None for a config that trains alone (conv blocks, augmentation, or flip test-time
+    augmentation, which the population's shared graph does not evaluate)."""
+    if cfg.conv_channels or cfg.augment or cfg.flip_tta:
         return None
     return cfg.minibatch_size, cfg.num_epochs, cfg.seed, cfg.preprocess
 
