@@ -13,8 +13,8 @@ from . import runs
 from .errors import SignsError
 from .images import scan_photos
 from .plots import plot_confusion, plot_contact_sheet
-from .predict import Predictor, check_batch_size
-from .settings import DEFAULTS
+from .predict import Predictor
+from .settings import DEFAULTS, check
 
 
 def evaluate_photos(run_dir, folder, batch_size=DEFAULTS["batch_size"], device="auto",
@@ -40,7 +40,7 @@ def evaluate_photos(run_dir, folder, batch_size=DEFAULTS["batch_size"], device="
         skipped [paths of the photos without a label, not scored],
         confusion_png, wrong_png (paths of the figures).
     """
-    check_batch_size(batch_size)
+    check("batch_size", batch_size)
     items, skipped = scan_photos(folder)
     predictor = Predictor(run_dir, device, checkpoint)
     try:

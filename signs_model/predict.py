@@ -74,11 +74,6 @@ def _answer(probabilities):
             "probabilities": [round(float(q), 6) for q in probabilities]}
 
 
-def check_batch_size(batch_size):
-    """Refuse a batch size that is not a positive int (0 would never advance, -1 predicts nothing)."""
-    check("batch_size", batch_size)
-
-
 class Predictor:
     """A trained run loaded for inference: its network in a graph of its own, one open session.
 
@@ -141,7 +136,7 @@ class Predictor:
         Returns:
             one dict per path, in order: {image, digit, probabilities} or {image, error}.
         """
-        check_batch_size(batch_size)
+        check("batch_size", batch_size)
         results = []
         for start in range(0, len(paths), batch_size):
             chunk, columns = [], []

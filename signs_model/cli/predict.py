@@ -2,12 +2,13 @@
 import json
 import sys
 
-from ..predict import Predictor, check_batch_size
+from ..predict import Predictor
+from ..settings import check
 from .args import add_checkpoint_arg, add_device_arg, add_setting_args
 
 
 def run(args):
-    check_batch_size(args.batch_size)
+    check("batch_size", args.batch_size)
     predictor = Predictor(args.run, args.device, args.checkpoint)
     failed = 0
     try:
